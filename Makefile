@@ -15,8 +15,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m fenji.demo --out demo-data
-	$(BIN)/fenji scan demo-data --catalogue sqlite:///demo-data/catalogue.db --format html --output demo-report.html
-	$(BIN)/fenji catalogue list --catalogue sqlite:///demo-data/catalogue.db
+	@mkdir -p demo-out
+	$(BIN)/fenji scan demo-data --catalogue sqlite:///demo-out/catalogue.db \
+		--format html --output demo-report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -29,4 +30,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) demo-data demo-report.html .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-data demo-out demo-report.html .pytest_cache .mypy_cache .ruff_cache
