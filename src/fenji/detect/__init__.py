@@ -1,0 +1,1 @@
+"""Detection: recognizers, vectorised validators, column classification and masking."""
