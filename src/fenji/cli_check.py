@@ -1,13 +1,15 @@
-"""``fenji check ACTIVITY`` and ``fenji rules list|show``: thin Typer shells over fenji.policy.
+"""``fenji check ACTIVITY``, ``fenji check retention SOURCE`` and ``fenji rules list|show``.
 
-Exit codes of ``check``: 0 allow (or every obligation met), 1 deny or an unmet obligation,
-2 bad input (the message names the file and key).
+Thin Typer shells over fenji.policy. Exit codes of ``check``: 0 allow (or every obligation met),
+1 deny or an unmet obligation (retention: rows kept past the limit), 2 bad input (the message
+names the file and key).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
@@ -33,16 +35,38 @@ from fenji.policy import (
 from fenji.policy.activity import CatalogueData
 from fenji.policy.conditions import ParamValue
 from fenji.policy.namespace import fact_specs
+from fenji.policy.retention import RetentionReport
 from fenji.policy.schema import sectors
 
-ProviderFactory = Callable[[str | None], FactsProvider]
+ProviderFactory = Callable[[str | None], FactsProvider | None]
 _provider_factory: ProviderFactory | None = None
 
 
 def set_facts_provider_factory(factory: ProviderFactory | None) -> None:
-    """Register how ``check`` opens the catalogue (URL or None for the default) as facts."""
+    """Register how ``check`` opens the catalogue (URL or None for the default) as facts.
+
+    The factory may return None when there is no catalogue to read.
+    """
     global _provider_factory
     _provider_factory = factory
+
+
+def catalogue_facts(url: str | None) -> FactsProvider | None:
+    """The catalogue at ``url`` as facts; with no URL, the default catalogue if it exists.
+
+    ``check`` never creates a catalogue: without one, catalogue data is an error naming the key
+    and the export ledger is empty (the decision notes that earlier exports were not counted).
+    """
+    from fenji.catalogue import Catalogue
+    from fenji.catalogue.urls import URL_ENV, data_dir
+    from fenji.policy.catalogue_facts import CatalogueFacts
+
+    if not (url or os.environ.get(URL_ENV) or (data_dir() / "catalogue.db").exists()):
+        return None
+    return CatalogueFacts(Catalogue(url))
+
+
+set_facts_provider_factory(catalogue_facts)
 
 
 class CheckFormat(StrEnum):
@@ -60,24 +84,56 @@ def _fail(exc: FenjiError) -> typer.Exit:
 
 
 def check_command(
-    activity: Path = typer.Argument(..., help="Activity file (YAML or JSON), see docs/policy.md."),
+    activity: str = typer.Argument(
+        ..., metavar="ACTIVITY",
+        help="Activity file (YAML or JSON, see docs/policy.md), or the word `retention`.",
+    ),
+    sources: list[str] | None = typer.Argument(
+        None, metavar="SOURCE",
+        help="After `retention`: files, directories or database URLs to check.",
+    ),
     fmt: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="table or json."),
     catalogue: str | None = typer.Option(
         None, "--catalogue", envvar="FENJI_CATALOGUE",
         help="Catalogue URL for `catalogue:` data and the export ledger.",
     ),
     today: str | None = typer.Option(
-        None, "--today", help="Date the calendar year is counted from (YYYY-MM-DD; default today)."
+        None, "--today",
+        help="Date the calendar year is counted from, or (retention) ages are counted to "
+        "(YYYY-MM-DD; default today).",
     ),
     disable: list[str] = typer.Option([], "--disable", help="Rule code to switch off (repeat)."),
     enable: list[str] = typer.Option([], "--enable", help="Rule code off by default to switch on."),
     param: list[str] = typer.Option(
         [], "--param", help="Rule parameter, CODE.NAME=VALUE (e.g. AU02.max_days=14)."
     ),
+    pack: str | None = typer.Option(
+        None, "--pack", help="retention: pack whose rule sets the limit (default automotive)."
+    ),
+    limit_days: int | None = typer.Option(
+        None, "--limit-days", help="retention: limit in days (default: the pack rule's)."
+    ),
+    time_column: str | None = typer.Option(
+        None, "--time-column", help="retention: the timestamp column (default: detected)."
+    ),
 ) -> None:
-    """Decide what the rules allow for one processing activity."""
+    """Decide what the rules allow for one processing activity.
+
+    `fenji check retention SOURCE` counts rows of location tables kept past the limit instead.
+    """
+    if activity == "retention":
+        retention_command(sources or [], fmt, today, param, pack, limit_days, time_column)
+        return
+    provider = None
     try:
-        act = load_activity(activity)
+        if sources:
+            raise InputError(f"unexpected argument {sources[0]!r} after the activity file (only "
+                             "`fenji check retention SOURCE` takes more)")
+        extra = [n for n, v in (("--pack", pack), ("--limit-days", limit_days),
+                                ("--time-column", time_column)) if v is not None]
+        if extra:
+            raise InputError(f"{extra[0]} applies to `fenji check retention SOURCE` only")
+        act = load_activity(Path(activity))
         settings = RuleSettings(
             disabled=frozenset(c.upper() for c in disable),
             enabled=frozenset(c.upper() for c in enable),
@@ -86,17 +142,51 @@ def check_command(
         needs_catalogue = act.kind == "export" or any(
             isinstance(d, CatalogueData) for d in act.data
         )
-        provider = None
         if needs_catalogue and _provider_factory is not None:
             provider = _provider_factory(catalogue)
         decision = check(act, provider, _parse_date(today), settings=settings)
     except FenjiError as exc:
         raise _fail(exc) from None
+    finally:
+        close = getattr(provider, "close", None)
+        if callable(close):
+            close()
     if fmt is CheckFormat.json:
         typer.echo(json.dumps(decision_to_dict(decision), ensure_ascii=False, indent=2))
     else:
         print_decision(decision, Console())
     raise typer.Exit(decision.exit_code)
+
+
+def retention_command(
+    sources: list[str],
+    fmt: CheckFormat,
+    today: str | None,
+    param: list[str],
+    pack: str | None,
+    limit_days: int | None,
+    time_column: str | None,
+) -> None:
+    """``fenji check retention SOURCE``: exit 1 when a location table keeps rows too long."""
+    from fenji.policy.retention import check_retention, retention_to_dict
+
+    try:
+        if not sources:
+            raise InputError("check retention: missing SOURCE (a file, directory or database "
+                             "URL), e.g. fenji check retention trips.parquet --pack automotive")
+        report = check_retention(
+            sources, pack=pack or "automotive", limit_days=limit_days, today=_parse_date(today),
+            time_column=time_column, params=_parse_params(param),
+        )
+    except FenjiError as exc:
+        raise _fail(exc) from None
+    if fmt is CheckFormat.json:
+        typer.echo(json.dumps(retention_to_dict(report), ensure_ascii=False, indent=2))
+    else:
+        print_retention(report, Console())
+    for error in report.errors:
+        err_console.print("[red]error:[/]", Text(error), highlight=False, soft_wrap=True)
+    raise typer.Exit(report.exit_code)
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -123,6 +213,40 @@ def _parse_params(items: list[str]) -> dict[str, dict[str, ParamValue]]:
                 value = int(raw)
         out.setdefault(code.upper(), {})[name] = value
     return out
+
+
+def print_retention(report: RetentionReport, console: Console) -> None:
+    """Rich rendering of a retention check: one row per location table, counts and ages only."""
+    lim = report.limit
+    origin = f"{lim.rule}: {lim.citation}" if lim.rule else "--limit-days"
+    console.print(Text.assemble(("Retention limit: ", "bold"), f"{lim.days} days ({origin})"))
+    console.print(f"Today: {report.today}; pack {report.pack}; location info types: "
+                  f"{', '.join(lim.info_types)}", highlight=False, markup=False)
+    if not report.tables:
+        console.print(f"No location table among {report.tables_scanned} tables scanned.",
+                      highlight=False)
+        return
+    table = Table()
+    for col in ("Source", "Table", "Location columns", "Time column"):
+        table.add_column(col)
+    for col in ("Rows", "Over limit", "Oldest (days)"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for t in report.tables:
+        if t.error is not None:
+            over: str | Text = Text("not checked", "bold red")
+        else:
+            over = Text(f"{t.over_limit:,}", "bold red" if t.over_limit else "green")
+        oldest = "-" if t.oldest_age_days is None else str(t.oldest_age_days)
+        table.add_row(Text(t.source), Text(t.table), Text(", ".join(t.location_columns)),
+                      Text(t.time_column or "-"), f"{t.rows:,}", over, oldest)
+    console.print(table)
+    for t in report.tables:
+        if t.error is not None:
+            console.print(f"not checked: {t.error}", highlight=False, markup=False)
+    too_old = sum(1 for t in report.tables if t.over_limit)
+    verdict = (f"{too_old} of {len(report.tables)} location tables keep rows past {lim.days} days"
+               if too_old else f"no location table keeps rows past {lim.days} days")
+    console.print(f"Result: {verdict} (exit {report.exit_code})", highlight=False)
 
 
 _VERDICT_STYLE = {"allow": "green", "allow_with_obligations": "yellow", "deny": "red"}

@@ -1,0 +1,190 @@
+"""Whole-column evaluation of one recognizer: views, matches, compaction, validator confidence.
+
+Everything here is vectorised: Polars' Rust regex over whole Series, validators over the Series
+of matched candidates only, numpy to place their confidences back at the matching rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from fenji.detect.column_exprs import COMPACT, FULL_WIDTH_CLASS, PREPROCESS, as_text
+from fenji.detect.recognizer import Pattern, Recognizer
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def anchored(regex: str) -> str:
+    """The pattern matching a whole (preprocessed) cell."""
+    return f"^(?:{regex})$"
+
+
+ViewKey = tuple[tuple[str, ...], str | None]
+
+
+def text_expr(expr: pl.Expr, rec: Recognizer) -> pl.Expr:
+    """A recognizer's preprocessing (character-preserving: width, case, trim)."""
+    for step in rec.preprocess:
+        expr = PREPROCESS[step](expr)
+    return expr
+
+
+def cell_expr(expr: pl.Expr, rec: Recognizer) -> pl.Expr:
+    """Preprocessing plus ``cell_strip`` (separators inside one identifier cell)."""
+    expr = text_expr(expr, rec)
+    return expr.str.replace_all(rec.cell_strip, "") if rec.cell_strip else expr
+
+
+def _has_full_width(values: pl.Series) -> bool:
+    return bool(values.str.contains(FULL_WIDTH_CLASS).any())
+
+
+def view_key(rec: Recognizer, cell: bool) -> ViewKey:
+    """Recognizers sharing a key share one preprocessed copy of a column."""
+    return (rec.preprocess, rec.cell_strip if cell else None)
+
+
+def build_views(values: pl.Series, keys: Iterable[ViewKey]) -> dict[ViewKey, pl.Series]:
+    """Preprocessed copies of a column, each step computed once and shared by longer chains."""
+    done: dict[ViewKey, pl.Series] = {((), None): values}
+
+    def get(key: ViewKey) -> pl.Series:
+        if key not in done:
+            steps, strip = key
+            if strip is not None:
+                done[key] = get((steps, None)).str.replace_all(strip, "")
+            elif steps[-1] == "halfwidth" and not _has_full_width(get((steps[:-1], None))):
+                done[key] = get((steps[:-1], None))  # nothing to fold: skip the automaton
+            else:
+                done[key] = apply(PREPROCESS[steps[-1]], get((steps[:-1], None)))
+        return done[key]
+
+    return {key: get(key) for key in keys}
+
+
+def active_patterns(rec: Recognizer, hinted: bool) -> tuple[Pattern, ...]:
+    """Patterns that count: ``hint_only`` ones only under a column-name hint."""
+    return tuple(p for p in rec.patterns if hinted or not p.hint_only)
+
+
+def _confidence(candidates: pl.Series, pattern: Pattern) -> FloatArray:
+    """Validator confidence per candidate (1.0 where the pattern has no validator)."""
+    if pattern.check is None:
+        return np.ones(len(candidates))
+    out = pattern.check(candidates).fill_null(0.0).to_numpy()
+    return np.asarray(out, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class CellEval:
+    """One recognizer over whole values: which match a pattern, with what confidence."""
+
+    matched: BoolArray  # per value
+    confidence: FloatArray  # per value, 0 where no validated match
+
+
+@dataclass(frozen=True)
+class TextEval:
+    """One recognizer searched inside values: each match, its value and its confidence."""
+
+    rows: IntArray  # index of the value each match was found in
+    confidence: FloatArray  # per match, 0 = failed its validator
+
+
+def evaluate(
+    values: pl.Series,
+    cell: Sequence[tuple[Recognizer, bool]],
+    text: Sequence[Recognizer] = (),
+) -> tuple[dict[str, CellEval], dict[str, TextEval]]:
+    """Run recognizers over a Utf8 Series in one lazy ``select``.
+
+    ``cell`` pairs each recognizer with whether the column name hints at it (hint-only patterns
+    count then). Preprocessed views shared by several recognizers are computed once, the regexes
+    run in parallel, and each validator sees only the compacted candidates its pattern matched.
+    """
+    # Views (width folding, trimming, separator stripping) eagerly, each computed once and
+    # skipped when there is nothing to fold; the regexes then run in one parallel select.
+    keys = {view_key(r, True) for r, _ in cell} | {view_key(r, False) for r in text}
+    names = {key: f"v{i}" for i, key in enumerate(keys)}
+    views = build_views(values, keys)
+    exprs: list[pl.Expr] = []
+    for rec, hinted in cell:
+        view = pl.col(names[view_key(rec, True)])
+        for p in active_patterns(rec, hinted):
+            hit = view.str.contains(anchored(p.regex))
+            if rec.reject:
+                hit = hit & ~view.str.contains(rec.reject)
+            exprs.append(hit.fill_null(False).alias(f"c|{rec.id}|{p.id}"))
+    for rec in text:
+        view = pl.col(names[view_key(rec, False)])
+        for p in active_patterns(rec, hinted=False):
+            exprs.append(view.str.extract_all(p.regex).alias(f"t|{rec.id}|{p.id}"))
+    frame = pl.DataFrame({names[k]: views[k] for k in keys})
+    found = frame.lazy().select(exprs).collect() if exprs else frame
+    n = len(values)
+    cells: dict[str, CellEval] = {}
+    for rec, hinted in cell:
+        matched, conf = np.zeros(n, dtype=bool), np.zeros(n)
+        cell_view = views[view_key(rec, True)]
+        for p in active_patterns(rec, hinted):
+            rows = np.flatnonzero(found[f"c|{rec.id}|{p.id}"].to_numpy())
+            if rows.size:  # compact and validate the matched values only
+                matched[rows] = True
+                candidates = apply(COMPACT[rec.compact], cell_view.gather(rows))
+                conf[rows] = np.maximum(conf[rows], _confidence(candidates, p))
+        cells[rec.id] = CellEval(matched, conf)
+    texts: dict[str, TextEval] = {}
+    for rec in text:
+        rows_parts, conf_parts = [], []
+        for p in active_patterns(rec, hinted=False):
+            column = f"t|{rec.id}|{p.id}"
+            exploded = (
+                found.select(pl.int_range(pl.len()).alias("row"), pl.col(column).alias("m"))
+                .explode("m")
+                .drop_nulls("m")
+            )
+            if exploded.height:
+                candidates = exploded.select(COMPACT[rec.compact](pl.col("m"))).to_series()
+                rows_parts.append(exploded["row"].to_numpy().astype(np.int64))
+                conf_parts.append(_confidence(candidates, p))
+        texts[rec.id] = TextEval(
+            np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64),
+            np.concatenate(conf_parts) if conf_parts else np.zeros(0),
+        )
+    return cells, texts
+
+
+def text_candidates(view: pl.Series, rec: Recognizer) -> pl.Series:
+    """Compacted, validated matches found inside the cells of a text ``view``, in order."""
+    parts = []
+    for pattern in active_patterns(rec, hinted=False):
+        found = view.str.extract_all(pattern.regex).explode().drop_nulls()
+        if found.len() == 0:
+            continue
+        candidates = apply(COMPACT[rec.compact], found)
+        parts.append(candidates.filter(pl.Series(_confidence(candidates, pattern) > 0)))
+    return pl.concat(parts) if parts else pl.Series(view.name, [], dtype=pl.String)
+
+
+def canonical(values: pl.Series, rec: Recognizer, hinted: bool = True) -> pl.Series:
+    """Compacted form of each cell that a pattern matches as a whole; null elsewhere."""
+    view = apply(lambda e: cell_expr(e, rec), as_text(values))
+    hit = pl.Series(np.zeros(len(view), dtype=bool))
+    for pattern in active_patterns(rec, hinted):
+        hit = hit | view.str.contains(anchored(pattern.regex)).fill_null(False)
+    if rec.reject:
+        hit = hit & ~view.str.contains(rec.reject).fill_null(False)
+    frame = pl.DataFrame({"c": apply(COMPACT[rec.compact], view), "h": hit})
+    return frame.select(pl.when(pl.col("h")).then(pl.col("c")).alias(values.name)).to_series()
+
+
+def apply(fn: Callable[[pl.Expr], pl.Expr], values: pl.Series) -> pl.Series:
+    """Run an expression builder over one Series."""
+    return values.to_frame("v").select(fn(pl.col("v"))).to_series().alias(values.name)

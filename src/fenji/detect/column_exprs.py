@@ -1,0 +1,91 @@
+"""Named, vectorised building blocks that recognizers.yaml refers to.
+
+``PREPROCESS`` steps run on whole cells before matching, ``COMPACT`` steps turn a match into the
+validator's input, and ``LOCAL_VALIDATORS`` hold the few checks that are not identifier check
+digits (so they do not belong in ``fenji.detect.validators``): calendar dates and surnames.
+All are Polars expressions or whole-Series functions; none loops over values in Python.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+import polars as pl
+
+from fenji.detect.names import cn_surname
+
+# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to their half-width forms,
+# so "１３８ ００１３ ８０００" and "＋８６" match the same patterns as ASCII input.
+FULL_WIDTH = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
+HALF_WIDTH = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
+
+FULL_WIDTH_CLASS = "[\uff01-\uff5e\u3000]"
+
+PREPROCESS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "halfwidth": lambda e: e.str.replace_many(FULL_WIDTH, HALF_WIDTH),
+    "trim": lambda e: e.str.strip_chars(),
+    "upper": lambda e: e.str.to_uppercase(),
+    "lower": lambda e: e.str.to_lowercase(),
+}
+
+_YMD = r"^((?:19|20)\d{2})\D{0,3}?(\d{1,2})\D{0,3}?(\d{1,2})"
+
+
+def _ymd(e: pl.Expr) -> pl.Expr:
+    """YYYYMMDD from 1990-3-7, 1990/03/07, 1990年3月7日, 19900307 (dates already matched)."""
+    parts = e.str.extract_groups(_YMD)  # one regex pass for all three fields
+    return pl.concat_str(
+        [
+            parts.struct.field("1"),
+            parts.struct.field("2").str.zfill(2),
+            parts.struct.field("3").str.zfill(2),
+        ]
+    )
+
+
+COMPACT: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "alnum_upper": lambda e: e.str.replace_all(r"[^0-9A-Za-z]", "").str.to_uppercase(),
+    "digits": lambda e: e.str.replace_all(r"\D", ""),
+    # +86 / 0086 / 86 in front of an 11-digit mobile number is the country code, not the number.
+    "phone_cn": lambda e: e.str.replace_all(r"\D", "").str.replace(
+        r"^(?:0086|86)(1[3-9]\d{9})$", "${1}"
+    ),
+    "nosep_upper": lambda e: e.str.replace_all(r"[\s\-·•.()]", "").str.to_uppercase(),
+    "lower": lambda e: e.str.strip_chars().str.to_lowercase(),
+    "trim": lambda e: e.str.strip_chars(),
+    "ymd": _ymd,
+}
+
+
+def date_past(values: pl.Series, today: datetime.date | None = None) -> pl.Series:
+    """Validator: 1.0 where YYYYMMDD is a real calendar date in 1900-01-01 .. today."""
+    end = today or datetime.date.today()
+    dates = values.cast(pl.String).str.to_date("%Y%m%d", strict=False)
+    ok = dates.is_between(datetime.date(1900, 1, 1), end).fill_null(False)
+    return ok.cast(pl.Float64).alias(values.name)
+
+
+LOCAL_VALIDATORS: dict[str, Callable[[pl.Series], pl.Series]] = {
+    "date_past": date_past,
+    "cn_surname": cn_surname,
+}
+
+
+def as_text(values: pl.Series) -> pl.Series:
+    """Any column as Utf8 for matching: integral floats lose their ``.0``; binary and nested
+    values become null (they are judged by column name only)."""
+    dtype = values.dtype
+    if dtype == pl.String:
+        return values
+    if dtype.is_float():
+        whole = values.is_finite() & (values == values.round(0)) & (values.abs() < 2**62)
+        ints = values.cast(pl.Int64, strict=False).cast(pl.String)
+        return (
+            pl.select(pl.when(whole).then(ints).otherwise(values.cast(pl.String)))
+            .to_series()
+            .alias(values.name)
+        )
+    if dtype.is_nested() or dtype in (pl.Binary, pl.Object, pl.Null):
+        return pl.Series(values.name, [None] * len(values), dtype=pl.String)
+    return values.cast(pl.String, strict=False)
