@@ -2,6 +2,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: demo test lint bench clean venv
 
@@ -11,6 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
+# The test suite also runs the Spark engine on local[2]; the demo does not need pyspark.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,spark]'
+	@touch $(TEST_STAMP)
+
+$(BENCH_STAMP): $(TEST_STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,spark,bench]'
+	@touch $(BENCH_STAMP)
+
 venv: $(STAMP)
 
 demo: $(STAMP)
@@ -19,14 +30,14 @@ demo: $(STAMP)
 	$(BIN)/fenji scan demo-data --catalogue sqlite:///demo-out/catalogue.db \
 		--format html --output demo-report.html
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -n 2 tests
 
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 
 clean:

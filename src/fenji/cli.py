@@ -20,6 +20,7 @@ from fenji.cli_check import check_command, rules_app
 from fenji.cli_deid import deidentify_command, risk_command
 from fenji.cli_exports import exports_app
 from fenji.cli_packs import app as packs_app
+from fenji.cli_records import consent_app, incident_app, records_app, rights_app
 from fenji.errors import FenjiError, InputError
 from fenji.individuals import hmac_key
 from fenji.model import ScanResult
@@ -36,6 +37,10 @@ app.add_typer(packs_app, name="packs", help="List, show and validate classificat
 app.add_typer(catalogue_app, name="catalogue", help="Browse the scan catalogue.")
 app.add_typer(rules_app, name="rules", help="List and explain policy rules.")
 app.add_typer(exports_app, name="exports", help="Record performed exports; yearly totals.")
+app.add_typer(consent_app, name="consent", help="Consent ledger: record, withdraw, status.")
+app.add_typer(rights_app, name="rights", help="Data-subject rights requests.")
+app.add_typer(incident_app, name="incident", help="Incidents and their notice clocks.")
+app.add_typer(records_app, name="records", help="Tamper-evident record log: verify, prove.")
 app.command("check", help="Decide what the law allows for a processing activity.")(check_command)
 app.command("deidentify", help="De-identify a table with a profile or --auto.")(
     deidentify_command

@@ -145,6 +145,7 @@ def check_command(
         if needs_catalogue and _provider_factory is not None:
             provider = _provider_factory(catalogue)
         decision = check(act, provider, _parse_date(today), settings=settings)
+        _log_decision(catalogue, activity, decision)
     except FenjiError as exc:
         raise _fail(exc) from None
     finally:
@@ -250,6 +251,28 @@ def print_retention(report: RetentionReport, console: Console) -> None:
 
 
 _VERDICT_STYLE = {"allow": "green", "allow_with_obligations": "yellow", "deny": "red"}
+
+
+def _log_decision(url: str | None, activity: str, decision: Decision) -> None:
+    """Append the decision to the catalogue's tamper-evident log (PIPL Art. 69 proof).
+
+    Only when a catalogue is named or already exists: ``check`` never creates one. The entry
+    holds codes, verdict and route, no data values.
+    """
+    from fenji.catalogue.urls import URL_ENV, data_dir
+    from fenji.records.log import append_event
+
+    if not (url or os.environ.get(URL_ENV) or (data_dir() / "catalogue.db").exists()):
+        return
+    from fenji.catalogue import Catalogue
+
+    with Catalogue(url) as cat:
+        append_event(cat, "check.decision", {
+            "activity_file": Path(activity).name,
+            "verdict": decision.verdict,
+            "route": decision.route,
+            "findings": [{"code": f.code, "met": f.met} for f in decision.findings],
+        })
 
 
 def print_decision(decision: Decision, console: Console) -> None:

@@ -29,6 +29,7 @@ from fenji.catalogue.ledger import (
 from fenji.errors import FenjiError, InputError
 from fenji.policy import load_activity
 from fenji.policy.catalogue_facts import CatalogueFacts, export_record
+from fenji.records.log import append_event
 
 exports_app = typer.Typer(no_args_is_help=True, add_completion=False)
 err_console = Console(stderr=True)
@@ -123,6 +124,11 @@ def record_command(
             same_day = [r for r in list_exports(cat, day.year)
                         if r.date == day and r.activity == rec.activity]
             rec_id = record_export(cat, rec)
+            append_event(cat, "exports.record", {
+                "export_id": rec_id, "date": day.isoformat(), "recipient": rec.recipient,
+                "country": rec.country, "individuals": rec.individuals,
+                "sensitive_individuals": rec.sensitive_individuals,
+            })
     except FenjiError as exc:
         raise _fail(exc) from None
     if same_day:

@@ -38,6 +38,7 @@ from fenji.catalogue.records import (
 from fenji.catalogue.urls import redact, resolve_url
 from fenji.errors import CatalogueError, FenjiError
 from fenji.model import Grade, ScanResult
+from fenji.records import models as _records_models  # noqa: F401 - records tables on the metadata
 
 _TABLE_LOAD = selectinload(TableRow.columns).selectinload(ColumnRow.info_types)
 
