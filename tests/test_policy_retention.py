@@ -49,7 +49,7 @@ def test_errors_name_the_column() -> None:
     df = pl.DataFrame({"ts": [1, 2], "other": ["a", "b"]})
     with pytest.raises(InputError, match="'when' not found .*other, ts"):
         rows_older_than(df, "when", 7, TODAY)
-    with pytest.raises(InputError, match="'ts' is Int64"):
+    with pytest.raises(InputError, match="'ts' is Int64 but its values are not Unix epoch"):
         rows_older_than(df, "ts", 7, TODAY)
     with pytest.raises(InputError, match="0 days or more"):
         rows_older_than(pl.DataFrame({"ts": [TODAY]}), "ts", -1, TODAY)
@@ -65,3 +65,15 @@ def test_matches_a_row_by_row_reading(offsets: list[int | None], limit: int) -> 
     expected = sum(1 for d in days if d is not None and (TODAY - d).days > limit)
     frame = pl.DataFrame({"ts": days}, schema={"ts": pl.Date})
     assert rows_older_than(frame, "ts", limit, TODAY) == expected
+
+
+def test_epoch_seconds_and_milliseconds() -> None:
+    def epoch(d: date) -> int:
+        return int(datetime(d.year, d.month, d.day, 12, tzinfo=UTC).timestamp())
+
+    days = [TODAY - timedelta(days=n) for n in (0, 6, 7, 8, 30)]
+    secs = pl.DataFrame({"ts": [epoch(d) for d in days]})
+    millis = pl.DataFrame({"ts": [epoch(d) * 1000 for d in days]})
+    assert rows_older_than(secs, "ts", 7, TODAY) == 2
+    assert rows_older_than(millis, "ts", 7, TODAY) == 2
+    assert rows_older_than(pl.DataFrame({"ts": pl.Series([], dtype=pl.Int64)}), "ts", 7, TODAY) == 0

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
@@ -55,8 +55,39 @@ def _frame_day(frame: pl.DataFrame | pl.LazyFrame, column: str) -> tuple[pl.Lazy
         return lazy, col
     if isinstance(dtype, pl.Datetime):
         return lazy, col.dt.date()
-    raise InputError(f"timestamp column {column!r} is {dtype}; expected Date, Datetime or "
-                     "String (ISO 8601)")
+    if dtype.is_integer():
+        return lazy, _epoch_day(lazy, column, dtype)
+    raise InputError(f"timestamp column {column!r} is {dtype}; expected Date, Datetime, "
+                     "String (ISO 8601) or Unix epoch seconds/milliseconds")
+
+
+# Plausible Unix epochs (2001-09-09 .. 2099-12-31): telematics platforms usually log integer
+# milliseconds; anything outside both ranges is not taken for a time.
+_EPOCH_S = (1_000_000_000, 4_102_444_800)
+_EPOCH_MS = (_EPOCH_S[0] * 1000, _EPOCH_S[1] * 1000)
+
+
+def _epoch_unit(lo: int | None, hi: int | None) -> Literal["ms", "s"] | None:
+    """The epoch unit all values from ``lo`` to ``hi`` fit, or None."""
+    if lo is None or hi is None:
+        return None
+    if _EPOCH_MS[0] <= lo and hi < _EPOCH_MS[1]:
+        return "ms"
+    if _EPOCH_S[0] <= lo and hi < _EPOCH_S[1]:
+        return "s"
+    return None
+
+
+def _epoch_day(lazy: pl.LazyFrame, column: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(column)
+    lo, hi = lazy.select(col.min().alias("lo"), col.max().alias("hi")).collect().row(0)
+    if lo is None:
+        return pl.lit(None, dtype=pl.Date)
+    unit = _epoch_unit(lo, hi)
+    if unit is None:
+        raise InputError(f"timestamp column {column!r} is {dtype} but its values are not Unix "
+                         "epoch seconds or milliseconds (2001-2099)")
+    return pl.from_epoch(col, time_unit=unit).dt.date()
 
 
 def _today(today: date | None) -> date:
@@ -193,6 +224,14 @@ def _hint_rank(name: str) -> int | None:
     return None
 
 
+def _epoch_like(values: pl.Series) -> bool:
+    """An integer column whose sampled values all look like Unix epoch seconds/milliseconds."""
+    if not values.dtype.is_integer():
+        return False
+    lo, hi = values.min(), values.max()
+    return _epoch_unit(lo, hi) is not None  # type: ignore[arg-type]
+
+
 def pick_time_column(sample: pl.DataFrame, skip: Sequence[str] = ()) -> str | None:
     """The column holding each row's time, judged from a sample (names and types only).
 
@@ -207,7 +246,8 @@ def pick_time_column(sample: pl.DataFrame, skip: Sequence[str] = ()) -> str | No
         return schema[c] == pl.Date or isinstance(schema[c], pl.Datetime)
 
     named = [(r, not is_time(c), i, c) for i, c in enumerate(cols)
-             if (r := _hint_rank(c)) is not None and (is_time(c) or schema[c] == pl.String)]
+             if (r := _hint_rank(c)) is not None
+             and (is_time(c) or schema[c] == pl.String or _epoch_like(sample.get_column(c)))]
     if named:
         return min(named)[3]
     typed = [c for c in cols if is_time(c)]
