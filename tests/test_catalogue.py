@@ -4,9 +4,7 @@ scan status, migrations, merged sketches, and no raw values stored.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +15,7 @@ import polars as pl
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from fenji import __version__
 from fenji.catalogue import Catalogue, default_url, redact, resolve_url
@@ -143,24 +141,10 @@ def scan_result(
 # --- backends --------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "pg", "mysql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty catalogue database on each backend (a new database for PG/MariaDB)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cat.db'}"
-        return
-    base = resolve_url(request.getfixturevalue(f"{request.param}_url"))
-    name = f"fenji_cat_test_{secrets.token_hex(6)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        force = " WITH (FORCE)" if request.param == "pg" else ""
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name}{force}"))
-        admin.dispose()
+@pytest.fixture
+def url(catalogue_db_url: str) -> str:
+    """A fresh, empty catalogue database on each backend (see conftest)."""
+    return catalogue_db_url
 
 
 @pytest.fixture

@@ -3,19 +3,17 @@ log appends without gaps under concurrent writers, verification and consent time
 
 from __future__ import annotations
 
-import secrets
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 import fenji.records.models  # noqa: F401 - registers the records tables on Base.metadata
-from fenji.catalogue import Catalogue, resolve_url
+from fenji.catalogue import Catalogue
 from fenji.catalogue.migrate import current_revision, head_revision
 from fenji.catalogue.models import VERSION_TABLE, Base
 from fenji.records import log, signing
@@ -32,24 +30,10 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FENJI_SIGNING_KEY", raising=False)
 
 
-@pytest.fixture(params=["sqlite", "pg", "mysql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty catalogue database (a new database on PG/MariaDB)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cat.db'}"
-        return
-    base = resolve_url(request.getfixturevalue(f"{request.param}_url"))
-    name = f"rec_cat_{secrets.token_hex(6)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        force = " WITH (FORCE)" if request.param == "pg" else ""
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name}{force}"))
-        admin.dispose()
+@pytest.fixture
+def url(catalogue_db_url: str) -> str:
+    """A fresh, empty catalogue database on each backend (see conftest)."""
+    return catalogue_db_url
 
 
 def test_migration_matches_models(url: str) -> None:
