@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo demo-compute test lint bench clean venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: $(STAMP)
 	@mkdir -p demo-out
 	$(BIN)/fenji scan demo-data --catalogue sqlite:///demo-out/catalogue.db \
 		--format html --output demo-report.html
+
+# Three parties on one machine: PSI, joint statistics and federated training (docs/compute.md).
+demo-compute: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo_compute.sh
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench

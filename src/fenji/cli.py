@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from fenji import __version__
 from fenji.cli_catalogue import app as catalogue_app
 from fenji.cli_check import check_command, rules_app
+from fenji.cli_compute import compute_app
 from fenji.cli_deid import deidentify_command, risk_command
 from fenji.cli_exports import exports_app
 from fenji.cli_packs import app as packs_app
@@ -41,6 +42,7 @@ app.add_typer(consent_app, name="consent", help="Consent ledger: record, withdra
 app.add_typer(rights_app, name="rights", help="Data-subject rights requests.")
 app.add_typer(incident_app, name="incident", help="Incidents and their notice clocks.")
 app.add_typer(records_app, name="records", help="Tamper-evident record log: verify, prove.")
+app.add_typer(compute_app, name="compute", help="Privacy computing: PSI, joint stats, training.")
 app.command("check", help="Decide what the law allows for a processing activity.")(check_command)
 app.command("deidentify", help="De-identify a table with a profile or --auto.")(
     deidentify_command

@@ -1,0 +1,209 @@
+"""The per-run record each party keeps: who took part, which protocol, what was revealed, when.
+
+PIPL Art. 69 presumes the processor at fault unless it proves otherwise, so every joint run
+(successful or not) leaves one row in the catalogue database on each side. The record holds
+counts, aggregates and names of what was revealed, never an identifier or a row of data.
+
+The table is created with ``metadata.create_all`` on the catalogue URL. TODO(lead): replace this
+with an Alembic revision in ``fenji.catalogue.migrations`` once the pending revisions land.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+    select,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from fenji import __version__
+from fenji.errors import CatalogueError
+
+metadata = MetaData()
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+_Time = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+runs = Table(
+    "fenji_compute_runs",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False, index=True),  # shared by all parties of a run
+    Column("command", String(16), nullable=False),  # psi | stats | train
+    Column("protocol", String(200), nullable=False),
+    Column("role", String(64), nullable=False),  # serve | connect | party 1 of 3
+    Column("parties", JSON, nullable=False),  # [{"index", "address", "subject"}]
+    Column("tls", Boolean, nullable=False),
+    Column("inputs", JSON, nullable=False),  # source, columns, info type, counts
+    Column("revealed_to_me", JSON, nullable=False),
+    Column("revealed_to_others", JSON, nullable=False),
+    Column("result", JSON, nullable=False),  # sizes / aggregates / model (no identifiers)
+    Column("purpose", Text, nullable=True),
+    Column("status", String(16), nullable=False),  # ok | failed
+    Column("error", Text, nullable=True),
+    Column("started_at", _Time, nullable=False),
+    Column("finished_at", _Time, nullable=False),
+    Column("tool_version", String(32), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One party's record of one joint run."""
+
+    run_id: str
+    command: str
+    protocol: str
+    role: str
+    parties: tuple[Mapping[str, Any], ...]
+    tls: bool
+    inputs: Mapping[str, Any]
+    revealed_to_me: tuple[str, ...]
+    revealed_to_others: tuple[str, ...]
+    result: Mapping[str, Any]
+    started_at: datetime
+    finished_at: datetime
+    status: str = "ok"
+    error: str | None = None
+    purpose: str | None = None
+    id: int | None = None
+    tool_version: str = __version__
+
+
+def _db_time(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy (tuples become lists) so the stored record reads back the same."""
+    return json.loads(json.dumps(value, default=str))
+
+
+class AuditLog:
+    """The compute-run table in the catalogue database (created on first use)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        # Imported here: the catalogue package loads Alembic, which --no-catalogue never needs.
+        from fenji.catalogue.urls import redact, resolve_url
+
+        self.url = resolve_url(url)
+        self.display_url = redact(self.url)
+        try:
+            self.engine: Engine = create_engine(self.url)
+            metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise self._error("cannot open", exc) from exc
+
+    def _error(self, action: str, exc: SQLAlchemyError) -> CatalogueError:
+        orig = getattr(exc, "orig", None) or exc
+        detail = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        if self.url.password:
+            detail = detail.replace(str(self.url.password), "***")
+        return CatalogueError(f"catalogue {self.display_url}: {action} compute runs: {detail}")
+
+    def add(self, record: RunRecord) -> int:
+        """Store one record; return its id."""
+        row = {
+            "run_id": record.run_id or "-",
+            "command": record.command,
+            "protocol": record.protocol,
+            "role": record.role,
+            "parties": _plain(list(record.parties)),
+            "tls": record.tls,
+            "inputs": _plain(record.inputs),
+            "revealed_to_me": list(record.revealed_to_me),
+            "revealed_to_others": list(record.revealed_to_others),
+            "result": _plain(record.result),
+            "purpose": record.purpose,
+            "status": record.status,
+            "error": record.error,
+            "started_at": _db_time(record.started_at),
+            "finished_at": _db_time(record.finished_at),
+            "tool_version": record.tool_version,
+        }
+        try:
+            with self.engine.begin() as conn:
+                key = conn.execute(insert(runs).values(**row)).inserted_primary_key
+        except SQLAlchemyError as exc:
+            raise self._error("cannot record", exc) from exc
+        return int(key[0]) if key else 0
+
+    def recent(self, limit: int = 50, command: str | None = None) -> list[RunRecord]:
+        """The newest records first."""
+        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if command is not None:
+            query = query.where(runs.c.command == command)
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as exc:
+            raise self._error("cannot read", exc) from exc
+        return [_record(dict(r)) for r in rows]
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+
+def _record(r: Mapping[str, Any]) -> RunRecord:
+    return RunRecord(
+        id=int(r["id"]),
+        run_id=r["run_id"],
+        command=r["command"],
+        protocol=r["protocol"],
+        role=r["role"],
+        parties=tuple(r["parties"]),
+        tls=bool(r["tls"]),
+        inputs=r["inputs"],
+        revealed_to_me=tuple(r["revealed_to_me"]),
+        revealed_to_others=tuple(r["revealed_to_others"]),
+        result=r["result"],
+        purpose=r["purpose"],
+        status=r["status"],
+        error=r["error"],
+        started_at=r["started_at"].replace(tzinfo=UTC),
+        finished_at=r["finished_at"].replace(tzinfo=UTC),
+        tool_version=r["tool_version"],
+    )
+
+
+def parties_list(
+    addresses: Sequence[str], subjects: Sequence[str | None] = ()
+) -> tuple[dict[str, Any], ...]:
+    """The ``parties`` field: index, address and (when TLS verified it) certificate name."""
+    subs = list(subjects) + [None] * (len(addresses) - len(subjects))
+    return tuple(
+        {"index": i, "address": a, **({"subject": s} if s else {})}
+        for i, (a, s) in enumerate(zip(addresses, subs, strict=False))
+    )
+
+
+def as_dict(r: RunRecord) -> dict[str, Any]:
+    """A record as plain data for ``fenji compute runs --format json``."""
+    return {
+        "id": r.id, "run_id": r.run_id, "command": r.command, "role": r.role,
+        "status": r.status, "started_at": r.started_at.isoformat(timespec="seconds"),
+        "finished_at": r.finished_at.isoformat(timespec="seconds"),
+        "protocol": r.protocol, "parties": list(r.parties), "tls": r.tls,
+        "inputs": dict(r.inputs), "revealed_to_me": list(r.revealed_to_me),
+        "revealed_to_others": list(r.revealed_to_others), "result": dict(r.result),
+        "purpose": r.purpose, "error": r.error, "tool_version": r.tool_version,
+    }
