@@ -212,3 +212,24 @@ def test_connection_refused_is_one_line(tmp_path: Path) -> None:
     assert "s3cret" not in err + out
     assert "Traceback" not in err
     assert _contract(out)["sources"]
+
+
+def test_documents_are_scanned_beside_tables(tmp_path: Path) -> None:
+    data = tmp_path / "mixed"
+    data.mkdir()
+    _people(data / "customers.csv")
+    (data / "call.log").write_text(
+        f"2026-03-01 客户来电，手机{RAW_MOBILE}，身份证号{RAW_ID}，要求修改地址。\n",
+        encoding="utf-8",
+    )
+    (data / "broken.docx").write_bytes(b"PK\x03\x04 not a real docx")
+    code, out, err = _scan(str(data), "--no-catalogue", "-f", "json")
+    assert code == 2  # the corrupt document is named; everything else is still reported
+    assert "broken.docx" in err
+    report = _contract(out)
+    docs = [d for s in report["sources"] for d in s["documents"]]
+    assert [d["name"] for d in docs] == ["call.log"]
+    types = {f["type"] for f in docs[0]["findings"]}
+    assert {"CN_MOBILE_PHONE", "CN_RESIDENT_ID"} <= types
+    assert RAW_ID not in out and RAW_MOBILE not in out
+    assert any(t["name"] == "customers" for s in report["sources"] for t in s["tables"])

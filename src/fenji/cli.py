@@ -22,6 +22,7 @@ from fenji.cli_deid import deidentify_command, risk_command
 from fenji.cli_exports import exports_app
 from fenji.cli_packs import app as packs_app
 from fenji.cli_records import consent_app, incident_app, records_app, rights_app
+from fenji.cli_redact import redact_command
 from fenji.errors import FenjiError, InputError
 from fenji.individuals import hmac_key
 from fenji.model import ScanResult
@@ -46,6 +47,9 @@ app.add_typer(compute_app, name="compute", help="Privacy computing: PSI, joint s
 app.command("check", help="Decide what the law allows for a processing activity.")(check_command)
 app.command("deidentify", help="De-identify a table with a profile or --auto.")(
     deidentify_command
+)
+app.command("redact", help="Redact PI in a text file or stdin (mask, tag or pseudonym).")(
+    redact_command
 )
 app.command("risk", help="Measure re-identification risk (k, l, prosecutor ...).")(risk_command)
 

@@ -30,7 +30,7 @@ from fenji.model import (
     TableProfile,
 )
 from fenji.packs import Pack, load_pack
-from fenji.sources import Source, TableReader, open_sources
+from fenji.sources import DocumentFile, Source, TableReader, open_sources
 
 # Hooks the CLI uses for progress bars: (source uri, table name) before and after each table.
 TableHook = Callable[[str, str], None]
@@ -74,9 +74,16 @@ def scan(
     secret = key if key is not None else (hmac_key() if opts.individuals else b"")
     started = datetime.now(UTC)
     sources: list[SourceProfile] = []
-    for src in open_sources(targets, opts.include, opts.exclude, opts.tables):
+    for src in open_sources(targets, opts.include, opts.exclude, opts.tables, documents=True):
         if isinstance(src, SourceError):
             sources.append(SourceProfile(uri=_uri_of(src), kind="error", errors=(str(src),)))
+            continue
+        if isinstance(src, DocumentFile):
+            from fenji.text.documents import document_source  # jieba loads only when needed
+
+            on_table_start(str(src.path), src.path.name)
+            sources.append(document_source(src.path, recognizers, pack))
+            on_table_done(str(src.path), src.path.name)
             continue
         with src:
             sources.append(

@@ -5,7 +5,7 @@ place); ``Source.tables()`` yields ``TableReader`` objects that count, sample an
 Polars frames. Nothing here ever writes to what it reads.
 """
 
-from fenji.sources.base import MAX_CELL_CHARS, Source, TableReader
+from fenji.sources.base import MAX_CELL_CHARS, DocumentFile, Source, TableReader
 from fenji.sources.dburl import SCHEMES, safe_uri
 from fenji.sources.discover import FILE_KINDS, open_file, open_sources
 from fenji.sources.sql import DatabaseSource
@@ -15,6 +15,7 @@ __all__ = [
     "MAX_CELL_CHARS",
     "SCHEMES",
     "DatabaseSource",
+    "DocumentFile",
     "Source",
     "TableReader",
     "open_file",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -84,6 +86,17 @@ class TableReader(ABC):
         if not big:
             return df
         return df.with_columns(pl.col(big).str.slice(0, MAX_CELL_CHARS))
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    """A prose document (text, log, HTML, Word, PDF, e-mail) among the targets.
+
+    Yielded by ``open_sources(..., documents=True)`` only; ``fenji.text`` scans it for spans
+    instead of a table reader. Directory walking and include/exclude globs stay here.
+    """
+
+    path: Path
 
 
 class Source(ABC):

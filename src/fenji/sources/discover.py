@@ -10,9 +10,10 @@ import os
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Literal, overload
 
 from fenji.errors import SourceError, choices
-from fenji.sources.base import Source, TableReader
+from fenji.sources.base import DocumentFile, Source, TableReader
 from fenji.sources.dburl import is_sqlite_file, looks_like_url
 from fenji.sources.delimited import CsvTable, sniff_delimiter
 from fenji.sources.encoding import Utf8Copy, detect_encoding, read_head
@@ -37,13 +38,38 @@ FILE_KINDS = {
 }
 
 
+@overload
 def open_sources(
     targets: Sequence[str],
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     tables: str | None = None,
-) -> Iterator[Source | SourceError]:
+    documents: Literal[False] = False,
+) -> Iterator[Source | SourceError]: ...
+
+
+@overload
+def open_sources(
+    targets: Sequence[str],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    tables: str | None = None,
+    *,
+    documents: bool,
+) -> Iterator[Source | SourceError | DocumentFile]: ...
+
+
+def open_sources(
+    targets: Sequence[str],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    tables: str | None = None,
+    documents: bool = False,
+) -> Iterator[Source | SourceError | DocumentFile]:
     """Yield a ``Source`` (or a ``SourceError``) for each file, directory member or database.
+
+    With ``documents``, prose files (``fenji.text.DOCUMENT_SUFFIXES``) come as ``DocumentFile``
+    markers for the text scanner; without it they are unsupported like any other type.
 
     ``include``/``exclude`` are glob lists applied to files found under a directory target (a
     pattern without ``/`` also matches the bare file name); ``tables`` is a glob narrowing the
@@ -61,9 +87,9 @@ def open_sources(
             continue
         path = Path(target)
         if path.is_dir():
-            yield from _walk(path, include, exclude, tables)
+            yield from _walk(path, include, exclude, tables, documents)
         elif path.exists():
-            found = open_file(path, named=True, tables=tables)
+            found = open_file(path, named=True, tables=tables, documents=documents)
             if found is not None:
                 yield found
         else:
@@ -71,12 +97,17 @@ def open_sources(
 
 
 def open_file(
-    path: Path, named: bool = True, tables: str | None = None
-) -> Source | SourceError | None:
+    path: Path, named: bool = True, tables: str | None = None, documents: bool = False
+) -> Source | SourceError | DocumentFile | None:
     """Open one file as a source; None for a file a directory scan should pass over silently.
 
     ``named`` says the user named the file directly: then an unsupported type is an error.
     """
+    if documents:
+        from fenji.text.documents import DOCUMENT_SUFFIXES  # lazy: fenji.text imports sources
+
+        if path.suffix.lower() in DOCUMENT_SUFFIXES:
+            return DocumentFile(path)
     kind = FILE_KINDS.get(path.suffix.lower())
     if kind is None:
         if not named:
@@ -136,8 +167,12 @@ def _pruned(rel_dir: str, exclude: Sequence[str]) -> bool:
 
 
 def _walk(
-    root: Path, include: Sequence[str], exclude: Sequence[str], tables: str | None
-) -> Iterator[Source | SourceError]:
+    root: Path,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    tables: str | None,
+    documents: bool = False,
+) -> Iterator[Source | SourceError | DocumentFile]:
     """Supported files under ``root``, in sorted order; hidden files and directories skipped."""
     problems: list[OSError] = []
     for dirpath, dirnames, filenames in os.walk(root, onerror=problems.append):
@@ -155,7 +190,8 @@ def _walk(
                 continue
             if exclude and _matches(rel, exclude):
                 continue
-            found = open_file(Path(dirpath) / name, named=False, tables=tables)
+            found = open_file(Path(dirpath) / name, named=False, tables=tables,
+                              documents=documents)
             if found is not None:
                 yield found
     for err in problems:

@@ -1,0 +1,28 @@
+"""Personal information in prose: find spans in text and documents, grade them, redact them.
+
+``find_spans(text)`` gives the spans of one text; ``scan_document(path)`` and
+``scan_documents(paths)`` read documents (.txt .md .log .html .docx .pdf .eml) into
+``DocumentProfile``s; ``redact_text`` and ``redact_file`` replace what was found. See docs/text.md.
+"""
+
+from fenji.text.documents import (
+    DOCUMENT_SUFFIXES,
+    document_source,
+    is_document,
+    scan_document,
+    scan_documents,
+)
+from fenji.text.find import find_spans
+from fenji.text.redact import RedactMode, redact_file, redact_text
+
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "RedactMode",
+    "document_source",
+    "find_spans",
+    "is_document",
+    "redact_file",
+    "redact_text",
+    "scan_document",
+    "scan_documents",
+]
