@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from fenji.catalogue import resolve_url
 from fenji.cli_compute import compute_app
 from fenji.compute.audit import AuditLog, RunRecord, parties_list
 from fenji.errors import CatalogueError
@@ -20,24 +16,10 @@ from fenji.errors import CatalogueError
 T0 = datetime(2026, 6, 1, 8, 0, 0, 123456, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "pg", "mysql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database per backend (a new database on PG/MariaDB, dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cat.db'}"
-        return
-    base = resolve_url(request.getfixturevalue(f"{request.param}_url"))
-    name = f"compute_audit_{secrets.token_hex(5)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        force = " WITH (FORCE)" if request.param == "pg" else ""
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name}{force}"))
-        admin.dispose()
+@pytest.fixture
+def url(catalogue_db_url: str) -> str:
+    """A fresh database per backend (see conftest)."""
+    return catalogue_db_url
 
 
 def _record(run_id: str, status: str = "ok", **more: object) -> RunRecord:
