@@ -31,6 +31,7 @@ from fenji.model import (
 )
 from fenji.packs import Pack, load_pack
 from fenji.sources import DocumentFile, Source, TableReader, open_sources
+from fenji.stream import stream_columns
 
 # Hooks the CLI uses for progress bars: (source uri, table name) before and after each table.
 TableHook = Callable[[str, str], None]
@@ -148,14 +149,26 @@ def profile_table(
     key: bytes,
     today: date | None = None,
 ) -> TableProfile:
-    """Sample, classify and grade one table, then count its individuals over the whole column."""
+    """Sample, classify and grade one table, then count its individuals over the whole column.
+
+    With ``opts.sample`` None every row is read in batches through the mergeable counts
+    (``fenji.stream``), never holding the whole table, with the findings ``classify_frame``
+    gives on the whole table in memory.
+    """
     rows, exact = reader.row_count()
-    df = reader.sample(opts.sample, opts.seed)
     warnings: list[str] = []
-    hits = classify_frame(df, recognizers)
-    columns = tuple(
-        _profile_column(df, name, hits.get(name, ()), pack, recognizers) for name in df.columns
-    )
+    if opts.sample is None:
+        sampled, columns = stream_columns(
+            reader, rows if exact else None, pack, recognizers, opts.batch_rows
+        )
+    else:
+        df = reader.sample(opts.sample, opts.seed)
+        hits = classify_frame(df, recognizers)
+        columns = tuple(
+            _profile_column(df, name, hits.get(name, ()), pack, recognizers)
+            for name in df.columns
+        )
+        sampled = df.height
     individuals: Individuals | None = None
     if opts.individuals:
         individuals = _individuals(
@@ -166,7 +179,7 @@ def profile_table(
         name=reader.name,
         rows=rows,
         rows_exact=exact,
-        rows_sampled=df.height,
+        rows_sampled=sampled,
         columns=columns,
         individuals=individuals,
         grade=grade_table(columns, individuals, pack),

@@ -16,31 +16,35 @@ recognizers of a ``RecognizerSet``:
    column-name-led recognizers are judged on their own share under their hint; free-text
    columns are searched for every text recognizer (multi-label).
 
+Steps 1-3 produce mergeable counts (``fenji.detect.counts``); step 4 is ``verdict_from_counts``,
+which streaming scans and the Spark engine call on counts summed over batches and partitions.
 Thresholds and scores come from the YAML; docs/detectors.md gives the formulas.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import polars as pl
 
-from fenji.detect.column_eval import (
-    BoolArray,
-    CellEval,
-    IntArray,
-    TextEval,
-    ViewKey,
-    active_patterns,
-    anchored,
-    build_views,
-    evaluate,
-    view_key,
+from fenji.detect.column_eval import BoolArray, CellEval, IntArray
+from fenji.detect.counts import (
+    ColumnPlan,
+    ColumnStats,
+    Evidence,
+    TextCounts,
+    base_plan,
+    column_text,
+    count_evidence,
+    plan_column,
+    prepare,
+    probe_flags,
+    probe_positions,
+    restrict,
 )
-from fenji.detect.column_exprs import as_text
-from fenji.detect.hints import column_hint
 from fenji.detect.recognizer import Recognizer, RecognizerSet
 from fenji.model import InfoTypeHit
 
@@ -52,148 +56,57 @@ CHECK_DIGITS = frozenset(
 )
 
 
-# Columns whose probe rows are mostly distinct are not reduced to distinct values: counting them
-# would cost more than it saves.
-DEDUPE_BELOW = 0.5
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column's non-empty values (as text; distinct when worth it) and how often each occurs."""
-
-    values: pl.Series
-    weights: IntArray
-    non_empty: int
-    mean_chars: float
-    text_share: float  # prose-like cells: long enough, with whitespace or non-ASCII characters
-    deduplicated: bool = True
-
-    @cached_property
-    def distinct_share(self) -> float:
-        if not self.non_empty:
-            return 0.0
-        distinct = len(self.values) if self.deduplicated else self.values.n_unique()
-        return distinct / self.non_empty
-
-    def total(self, rows: BoolArray | IntArray) -> int:
-        """Cells behind a mask (or an index array) over the distinct values."""
-        return int(self.weights[rows].sum())
-
-
 def classify_frame(df: pl.DataFrame, rs: RecognizerSet) -> dict[str, tuple[InfoTypeHit, ...]]:
     """Info types asserted for every column of ``df``, best first (empty tuple: no PI)."""
     if df.width == 0:
         return {}
-    hints = {c: {r.id: _hint(c, r, rs) for r in rs.recognizers} for c in df.columns}
-    # A date or time column can only be a birth date, and only under a hint: skip its text.
-    texts = pl.DataFrame(
-        [
-            _none(df[c])
-            if df[c].dtype.is_temporal() and not any(hints[c][r.id] for r in rs.recognizers)
-            else as_text(df[c])
-            for c in df.columns
-        ]
+    bases = {c: base_plan(c, df[c].dtype, rs) for c in df.columns}
+    texts = pl.DataFrame([column_text(df[c], bases[c]) for c in df.columns])
+    positions = probe_positions(df.height, rs.settings.probe_rows)
+    flags = probe_flags(texts if positions is None else texts[positions], rs)
+
+    def count(c: str) -> tuple[ColumnStats, Evidence]:
+        prep = prepare(df[c], texts[c], rs)
+        plan = plan_column(bases[c], flags[c], prep.stats.free_text(rs), rs)
+        return prep.stats, count_evidence(prep, plan, rs)
+
+    # Columns in parallel: Polars and numpy release the GIL for the heavy work.
+    with ThreadPoolExecutor(max_workers=max(1, min(pl.thread_pool_size(), df.width))) as pool:
+        counted = dict(zip(df.columns, pool.map(count, df.columns), strict=True))
+    return verdict_from_counts(
+        {c: s for c, (s, _) in counted.items()}, {c: e for c, (_, e) in counted.items()}, rs
     )
-    sample = _sample(texts, rs)
-    columns = {c: _column(df[c], texts[c], sample[c], rs) for c in df.columns}
-    probe = _probe(sample, rs, columns)
-    found = {c: _classify_column(columns[c], rs, hints[c], probe.get(c, {})) for c in df.columns}
+
+
+def verdict_from_counts(
+    stats: Mapping[str, ColumnStats],
+    evidence: Mapping[str, Evidence],
+    rs: RecognizerSet,
+    plans: Mapping[str, ColumnPlan] | None = None,
+) -> dict[str, tuple[InfoTypeHit, ...]]:
+    """Info types per column from (merged) counts, exactly as ``classify_frame`` decides.
+
+    ``plans`` (default: each evidence's own plan) may be narrower than the plans the evidence
+    was counted under (a streaming scan counts a superset first): the evidence is cut down.
+    """
+    found = {}
+    for c, ev in evidence.items():
+        plan = plans[c] if plans is not None else ev.plan
+        found[c] = _classify_column(stats[c], restrict(ev, plan), rs)
     return _apply_pairs(found, rs)
 
 
-def _hint(column: str, rec: Recognizer, rs: RecognizerSet) -> str | None:
-    return column_hint(column, rec.hints, rec.hints_not, rs.settings.hint_vetoes)
+@dataclass(frozen=True)
+class _Cells:
+    """The distinct cell signatures of a column (weights = cells with each) and its totals."""
 
+    weights: IntArray
+    non_empty: int
+    distinct_share: float
 
-def _free_text(col: Column, rs: RecognizerSet) -> bool:
-    s = rs.settings
-    return col.mean_chars >= s.free_text_min_mean_chars and (
-        col.text_share >= s.free_text_min_text_share
-    )
-
-
-def _none(raw: pl.Series) -> pl.Series:
-    return pl.Series(raw.name, [None] * len(raw), dtype=pl.String)
-
-
-def _sample(texts: pl.DataFrame, rs: RecognizerSet) -> pl.DataFrame:
-    """The probe: ``settings.probe_rows`` evenly spaced rows."""
-    n, rows = texts.height, rs.settings.probe_rows
-    return texts if n <= rows else texts[np.linspace(0, n - 1, rows).astype(np.int64)]
-
-
-def _column(raw: pl.Series, text: pl.Series, sample: pl.Series, rs: RecognizerSet) -> Column:
-    """Non-empty values (distinct, with counts, unless mostly distinct) and their statistics."""
-    filled_sample = sample.drop_nulls()
-    dedupe = filled_sample.n_unique() < DEDUPE_BELOW * max(len(filled_sample), 1)
-    if dedupe:
-        counts = text.drop_nulls().value_counts(name="n")
-        values, weights = counts[text.name], counts["n"].to_numpy()
-    else:
-        values = text.drop_nulls()
-        weights = np.ones(len(values), dtype=np.int64)
-    filled = (values.str.strip_chars().str.len_chars() > 0).to_numpy()
-    values, weights = values.filter(pl.Series(filled)), weights[filled].astype(np.int64)
-    non_empty = int(weights.sum())
-    if non_empty == 0:
-        # Binary and nested columns have no text: only their name can speak (e.g. face images).
-        non_null = len(raw) - raw.null_count()
-        return Column(values, weights, non_null if text.null_count() == len(text) else 0, 0.0, 0.0)
-    chars = values.str.len_chars().to_numpy().astype(np.int64)
-    mean_chars = float((chars * weights).sum() / non_empty)
-    prose_share = 0.0
-    if mean_chars >= rs.settings.free_text_min_mean_chars:  # only then can it be free text
-        long = chars >= rs.settings.free_text_min_cell_chars
-        prose = long & values.str.contains(r"\s|[^\x00-\x7F]").to_numpy()
-        prose_share = float(weights[prose].sum() / non_empty)
-    return Column(values, weights, non_empty, mean_chars, prose_share, dedupe)
-
-
-def _probe(
-    sample: pl.DataFrame, rs: RecognizerSet, stats: dict[str, Column]
-) -> dict[str, dict[tuple[str, str], int]]:
-    """Per column, (recognizer id, "cell" | "text") -> matching cells among the probe rows.
-
-    Every pattern counts here (hint-only ones too): the probe only decides what runs next.
-    """
-    columns = [c for c in sample.columns if stats[c].non_empty > 0]
-    if not columns:
-        return {}
-    recs = [r for r in rs.recognizers if r.patterns]
-    keys: set[ViewKey] = {view_key(r, True) for r in recs}
-    keys |= {view_key(r, False) for r in recs if r.text and not r.requires_hint}
-    # Stack the probe rows of all columns: one regex compile and pass per recognizer.
-    stacked = build_views(pl.concat([sample[c].alias("v") for c in columns]), keys)
-    owner = np.repeat(np.arange(len(columns)), sample.height)
-    counts: dict[str, dict[tuple[str, str], int]] = {c: {} for c in columns}
-
-    def count(name: tuple[str, str], hit: pl.Series) -> None:
-        per_column = np.bincount(
-            owner, weights=hit.fill_null(False).to_numpy(), minlength=len(columns)
-        )
-        for c, k in zip(columns, per_column, strict=True):
-            counts[c][name] = int(k)
-
-    for r in recs:
-        cell = stacked[view_key(r, True)]
-        # "cell" counts the patterns that need no hint, "hinted" all of them.
-        for mode, hinted in (("cell", False), ("hinted", True)):
-            patterns = active_patterns(r, hinted)
-            if mode == "hinted" and len(patterns) == len(active_patterns(r, False)):
-                for per_column in counts.values():
-                    per_column[(r.id, "hinted")] = per_column[(r.id, "cell")]
-                continue
-            if not patterns:
-                count((r.id, mode), pl.Series(np.zeros(len(cell), dtype=bool)))
-                continue
-            hit = cell.str.contains(anchored("|".join(f"(?:{p.regex})" for p in patterns)))
-            if r.reject:
-                hit = hit & ~cell.str.contains(r.reject)
-            count((r.id, mode), hit)
-        if r.text and not r.requires_hint:
-            alternation = "|".join(f"(?:{p.regex})" for p in active_patterns(r, False))
-            count((r.id, "text"), stacked[view_key(r, False)].str.contains(alternation))
-    return counts
+    def total(self, rows: BoolArray | IntArray) -> int:
+        """Cells behind a mask (or an index array) over the signatures."""
+        return int(self.weights[rows].sum())
 
 
 def _weight(rec: Recognizer, hint: str | None) -> float:
@@ -211,26 +124,20 @@ def _evidence(
     return ev
 
 
-def _classify_column(
-    col: Column,
-    rs: RecognizerSet,
-    hints: dict[str, str | None],
-    probe: dict[tuple[str, str], int],
-) -> Found:
+def _classify_column(stats: ColumnStats, ev: Evidence, rs: RecognizerSet) -> Found:
     """(hit, recognizer id) for one column, best first; one hit per info type."""
-    if col.non_empty == 0:
+    n = stats.non_empty
+    if n == 0:
         return []
-    cell_recs = [
-        r
-        for r in rs.recognizers
-        if (probe.get((r.id, "hinted"), 0) > 0 if hints[r.id] else probe.get((r.id, "cell"), 0) > 0)
-        and (hints[r.id] or not r.requires_hint)
-    ]
-    free = _free_text(col, rs)
-    text_recs = [r for r in rs.recognizers if free and probe.get((r.id, "text"), 0) > 0]
-    cells, texts = evaluate(
-        col.values, [(r, hints[r.id] is not None) for r in cell_recs], text_recs
-    )
+    plan = ev.plan
+    hints = dict(plan.hints)
+    distinct = ev.distinct.count() if ev.distinct is not None else 0.0
+    col = _Cells(ev.cells.weights, n, distinct / n)
+    cell_recs = [rs.by_id(r) for r, _ in plan.cell]
+    cells = {
+        r.id: CellEval(ev.cells.table[:, j] >= 0, np.maximum(ev.cells.table[:, j], 0.0))
+        for j, r in enumerate(cell_recs)
+    }
     found: Found = []
     total_share = 0.0
     exclusive = [r for r in cell_recs if not r.requires_hint]
@@ -240,17 +147,16 @@ def _classify_column(
     for r in cell_recs:
         res = cells[r.id]
         valid = col.total(res.confidence > 0)
-        if r.requires_hint and valid / col.non_empty >= r.threshold.share_with_hint:
+        if r.requires_hint and valid / n >= r.threshold.share_with_hint:
             found.append((_cell_hit(r, [r], cells, res.confidence > 0, hints[r.id], col), r.id))
     for r in rs.recognizers:
         hint = hints[r.id]
         if not r.patterns and hint:
-            ev = (("mode", "name"), ("name_hint", hint))
-            n = col.non_empty
-            found.append((InfoTypeHit(r.info_type, round(r.score, 3), n, n, r.id, ev), r.id))
+            name_ev = (("mode", "name"), ("name_hint", hint))
+            found.append((InfoTypeHit(r.info_type, round(r.score, 3), n, n, r.id, name_ev), r.id))
     if total_share < rs.settings.mixed_total_share:
-        for r in text_recs:
-            found += _text_hit(r, texts[r.id], hints[r.id], col)
+        for rid in plan.text:
+            found += _text_hit(rs.by_id(rid), ev.text_counts(rid), hints[rid], n)
     best: dict[str, tuple[InfoTypeHit, str]] = {}
     for hit, rid in found:
         if hit.type not in best or hit.score > best[hit.type][0].score:
@@ -262,10 +168,10 @@ def _share_cells(
     recs: list[Recognizer],
     cells: dict[str, CellEval],
     hints: dict[str, str | None],
-    col: Column,
+    col: _Cells,
     rs: RecognizerSet,
 ) -> tuple[float, Found]:
-    """Give each value to its best recognizer; assert the types whose share is enough."""
+    """Give each cell to its best recognizer; assert the types whose share is enough."""
     weights = np.array([_weight(r, hints[r.id]) for r in recs])
     hinted = np.array([hints[r.id] is not None for r in recs])
     conf = np.stack([cells[r.id].confidence for r in recs], axis=1)
@@ -308,7 +214,7 @@ def _cell_hit(
     cells: dict[str, CellEval],
     assigned: BoolArray,
     hint: str | None,
-    col: Column,
+    col: _Cells,
 ) -> InfoTypeHit:
     """Score = weight x mean confidence of the hits x (0.75 + 0.25 x share), capped at 0.99."""
     hits = col.total(assigned)
@@ -326,23 +232,18 @@ def _cell_hit(
     return InfoTypeHit(rec.info_type, round(score, 3), hits, col.non_empty, rec.id, tuple(ev))
 
 
-def _text_hit(rec: Recognizer, res: TextEval, hint: str | None, col: Column) -> Found:
+def _text_hit(rec: Recognizer, res: TextCounts, hint: str | None, non_empty: int) -> Found:
     """Multi-label search inside long, varied cells (remarks, comments, logs)."""
-    ok = res.confidence > 0
-    matches, valid = col.total(res.rows), col.total(res.rows[ok])
-    cells = col.total(np.unique(res.rows[ok]))
     t = rec.threshold
     if (
-        cells < t.text_cells
-        or cells / col.non_empty < t.text_share
-        or valid < t.text_valid_share * matches
+        res.cells < t.text_cells
+        or res.cells / non_empty < t.text_share
+        or res.valid < t.text_valid_share * res.matches
     ):
         return []
-    weights = col.weights[res.rows[ok]]
-    mean_conf = float((res.confidence[ok] * weights).sum() / weights.sum())
-    score = min(0.99, _weight(rec, hint) * mean_conf)
-    ev = _evidence(hint, "text", matches, valid, [rec]) + [("cells", cells)]
-    hit = InfoTypeHit(rec.info_type, round(score, 3), cells, col.non_empty, rec.id, tuple(ev))
+    score = min(0.99, _weight(rec, hint) * res.mean_confidence())
+    ev = _evidence(hint, "text", res.matches, res.valid, [rec]) + [("cells", res.cells)]
+    hit = InfoTypeHit(rec.info_type, round(score, 3), res.cells, non_empty, rec.id, tuple(ev))
     return [(hit, rec.id)]
 
 

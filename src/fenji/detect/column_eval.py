@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from fenji.detect.column_exprs import COMPACT, FULL_WIDTH_CLASS, PREPROCESS, as_text
+from fenji.detect.column_exprs import (
+    COMPACT,
+    COMPACT_CHANGES,
+    COMPACT_FAST,
+    FULL_WIDTH_CLASS,
+    PREPROCESS,
+    as_text,
+    has_full_width,
+)
 from fenji.detect.recognizer import Pattern, Recognizer
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,10 +51,6 @@ def cell_expr(expr: pl.Expr, rec: Recognizer) -> pl.Expr:
     return expr.str.replace_all(rec.cell_strip, "") if rec.cell_strip else expr
 
 
-def _has_full_width(values: pl.Series) -> bool:
-    return bool(values.str.contains(FULL_WIDTH_CLASS).any())
-
-
 def view_key(rec: Recognizer, cell: bool) -> ViewKey:
     """Recognizers sharing a key share one preprocessed copy of a column."""
     return (rec.preprocess, rec.cell_strip if cell else None)
@@ -54,19 +59,63 @@ def view_key(rec: Recognizer, cell: bool) -> ViewKey:
 def build_views(values: pl.Series, keys: Iterable[ViewKey]) -> dict[ViewKey, pl.Series]:
     """Preprocessed copies of a column, each step computed once and shared by longer chains."""
     done: dict[ViewKey, pl.Series] = {((), None): values}
+    return {key: _view(key, done) for key in keys}
 
-    def get(key: ViewKey) -> pl.Series:
-        if key not in done:
-            steps, strip = key
-            if strip is not None:
-                done[key] = get((steps, None)).str.replace_all(strip, "")
-            elif steps[-1] == "halfwidth" and not _has_full_width(get((steps[:-1], None))):
-                done[key] = get((steps[:-1], None))  # nothing to fold: skip the automaton
-            else:
-                done[key] = apply(PREPROCESS[steps[-1]], get((steps[:-1], None)))
-        return done[key]
 
-    return {key: get(key) for key in keys}
+def _view(key: ViewKey, done: dict[ViewKey, pl.Series]) -> pl.Series:
+    # A module function, not a closure calling itself: such a closure is a reference cycle that
+    # keeps every view of every batch alive until the garbage collector happens to run.
+    if key not in done:
+        steps, strip = key
+        if strip is not None:
+            done[key] = strip_cells(_view((steps, None), done), strip)
+        elif steps[-1] == "halfwidth":
+            done[key] = fold_cells(_view((steps[:-1], None), done))
+        else:
+            done[key] = apply(PREPROCESS[steps[-1]], _view((steps[:-1], None), done))
+    return done[key]
+
+
+def _rewrite(values: pl.Series, hit: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """``fn`` applied to the cells where ``hit`` holds, the others kept as they are."""
+    found = int(hit.sum())
+    if found == 0:
+        return values
+    if found == len(values):
+        return fn(values)
+    rows = np.flatnonzero(hit.fill_null(False).to_numpy())
+    return values.clone().scatter(rows, fn(values.gather(rows)))
+
+
+def fold_cells(values: pl.Series) -> pl.Series:
+    """Full-width characters folded to half-width, touching only the cells that hold one (a
+    look at the column's bytes first: most columns have none)."""
+    if not has_full_width(values):
+        return values
+    return _rewrite(
+        values, values.str.contains(FULL_WIDTH_CLASS), partial(apply, PREPROCESS["halfwidth"])
+    )
+
+
+def strip_cells(values: pl.Series, strip: str) -> pl.Series:
+    """``values`` with every match of the ``strip`` regex removed, rewriting only the cells
+    that hold one (a column of bare identifiers costs one ``contains`` pass)."""
+    return _rewrite(
+        values, values.str.contains(strip).fill_null(False), lambda v: v.str.replace_all(strip, "")
+    )
+
+
+def compact(values: pl.Series, step: str) -> pl.Series:
+    """A ``COMPACT`` step over candidates, rewriting only the cells it may change (and cells of
+    a common fixed form the cheap way)."""
+    full = partial(apply, COMPACT[step])
+    if step in COMPACT_CHANGES:
+        return _rewrite(values, values.str.contains(COMPACT_CHANGES[step]), full)
+    if step in COMPACT_FAST:
+        form, quick = COMPACT_FAST[step]
+        simple = values.str.contains(form)
+        return _rewrite(_rewrite(values, simple, partial(apply, quick)), ~simple, full)
+    return full(values)
 
 
 def active_patterns(rec: Recognizer, hinted: bool) -> tuple[Pattern, ...]:
@@ -137,7 +186,8 @@ def evaluate(
             rows = np.flatnonzero(found[f"c|{rec.id}|{p.id}"].to_numpy())
             if rows.size:  # compact and validate the matched values only
                 matched[rows] = True
-                candidates = apply(COMPACT[rec.compact], cell_view.gather(rows))
+                picked = cell_view if rows.size == n else cell_view.gather(rows)
+                candidates = compact(picked, rec.compact)
                 conf[rows] = np.maximum(conf[rows], _confidence(candidates, p))
         cells[rec.id] = CellEval(matched, conf)
     texts: dict[str, TextEval] = {}

@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
+import pyarrow as pa
 
 from fenji.detect.names import cn_surname
 
@@ -89,3 +92,53 @@ def as_text(values: pl.Series) -> pl.Series:
     if dtype.is_nested() or dtype in (pl.Binary, pl.Object, pl.Null):
         return pl.Series(values.name, [None] * len(values), dtype=pl.String)
     return values.cast(pl.String, strict=False)
+
+
+# --- shortcuts ----------------------------------------------------------------------------------
+# Most identifier columns have no full-width characters, separators or lower case: the steps
+# that would change nothing are skipped, and the others rewrite only the cells they change.
+
+
+def utf8_buffers(values: pl.Series) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """(UTF-8 bytes, offsets from 0) of a String series, zero-copy where Arrow allows."""
+    arr = values.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    start = arr.offset
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[start : start + len(arr) + 1]
+    buffer = arr.buffers()[2]
+    if buffer is None or len(offsets) < 2 or offsets[-1] == offsets[0]:
+        return np.zeros(0, dtype=np.uint8), offsets - offsets[0]
+    data = np.frombuffer(buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data, offsets - offsets[0]
+
+
+def has_full_width(values: pl.Series) -> bool:
+    """True when a value holds a character that ``halfwidth`` folds (U+FF01..U+FF5E, U+3000)."""
+    data, _ = utf8_buffers(values)
+    lead = np.flatnonzero(data[:-2] == 0xEF)
+    second, third = data[lead + 1], data[lead + 2]
+    forms = ((second == 0xBC) & (third >= 0x81)) | ((second == 0xBD) & (third <= 0x9E))
+    if forms.any():
+        return True
+    ideo = np.flatnonzero(data[:-2] == 0xE3)
+    return bool(((data[ideo + 1] == 0x80) & (data[ideo + 2] == 0x80)).any())
+
+
+# The cells a COMPACT step may change (a superset): the others are passed through untouched.
+# (Not for trim and lower: Polars strips and lower-cases a column faster than it can find the
+# cells that need it.)
+COMPACT_CHANGES: dict[str, str] = {
+    "alnum_upper": r"[^0-9A-Z]",
+    "digits": r"[^0-9]",
+    "phone_cn": r"[^0-9]|^(?:0086|86)1[3-9][0-9]{9}$",
+}
+# Cells of one common fixed form and a cheaper expression giving the step's result for them.
+COMPACT_FAST: dict[str, tuple[str, Callable[[pl.Expr], pl.Expr]]] = {
+    "ymd": (
+        r"^(?:19|20)[0-9]{2}[-/.][0-9]{2}[-/.][0-9]{2}$",  # 1990-03-07: slices, not a regex
+        lambda e: pl.concat_str([e.str.slice(0, 4), e.str.slice(5, 2), e.str.slice(8, 2)]),
+    ),
+}

@@ -1,0 +1,361 @@
+"""Full-column scans that never hold a whole table: batches through the mergeable counts.
+
+``fenji scan --sample all`` reads every row. ``stream_columns(reader, ...)`` streams the table's
+batches (``TableReader.iter_batches``) through ``fenji.detect.counts`` and returns the same column
+profiles ``classify_frame`` would give on the whole table in memory, holding one batch, the probe
+flags, the summed counts and the first ``SAMPLE_ROWS`` rows (for masked samples) at a time.
+
+One pass is enough in the usual case. The probe rows (evenly spaced over the whole table) decide
+which recognizers count; the later ones are only known once their batch arrives, so the first
+batch counts under a generous guess (its own probe ∪ the table probe rows it holds, free text if
+its cells look anything like it) and a column whose final plan the guess did not cover is counted
+again in a second pass over that column alone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from fenji.detect.column import verdict_from_counts
+from fenji.detect.counts import (
+    ColumnPlan,
+    ColumnStats,
+    Evidence,
+    Flags,
+    Prepared,
+    base_plan,
+    column_text,
+    count_evidence,
+    merge_evidence,
+    merge_stats,
+    plan_column,
+    prepare,
+    probe_flags,
+    probe_positions,
+)
+from fenji.detect.mask import pick_samples
+from fenji.detect.recognizer import RecognizerSet
+from fenji.grade import grade_column
+from fenji.model import ColumnProfile, InfoTypeHit
+from fenji.packs import Pack
+from fenji.sources import TableReader
+
+SAMPLE_ROWS = 10_000  # masked samples come from the first rows of the table ...
+SAMPLE_FIRST_TRY = 1_000  # ... the first thousand when they hold enough
+SAMPLES = 3
+FREE_TEXT_GUESS = 0.5  # the first batch counts text matches at half the free-text thresholds
+_MERGE_EVERY = 16  # batches of evidence held before they are merged
+PROBE_FLUSH = 512  # table probe rows gathered before they are probed together
+STREAM_BATCH_ROWS = 50_000  # at most this many rows per batch: bounds each batch's temporaries
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Merged counts of a whole table and the plans its verdict follows."""
+
+    rows: int
+    stats: dict[str, ColumnStats]
+    evidence: dict[str, Evidence]
+    plans: dict[str, ColumnPlan]
+    dtypes: dict[str, pl.DataType]
+    head: pl.DataFrame  # first SAMPLE_ROWS rows, for masked samples only
+    shown: dict[str, int]  # non-empty cells per column as the report shows them
+
+    def verdict(self, rs: RecognizerSet) -> dict[str, tuple[InfoTypeHit, ...]]:
+        """Info types per column, as ``classify_frame`` decides on the whole table."""
+        return verdict_from_counts(self.stats, self.evidence, rs, self.plans)
+
+
+class _Pending:
+    """Evidence of one column batch by batch, merged every few batches to bound memory."""
+
+    def __init__(self) -> None:
+        self.parts: list[Evidence] = []
+
+    def add(self, ev: Evidence) -> None:
+        self.parts.append(ev)
+        if len(self.parts) >= _MERGE_EVERY:
+            self.parts = [merge_evidence(self.parts)]
+
+    def merged(self) -> Evidence:
+        return merge_evidence(self.parts)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows): nothing to do
+        return None
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Give freed heap memory back to the OS. glibc keeps what numpy frees in per-thread arenas;
+    trimming after every batch keeps a streamed scan's peak memory flat instead of growing
+    with each batch's temporaries."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+def _pool(width: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=max(1, min(pl.thread_pool_size(), width)))
+
+
+def shown_non_empty(raw: pl.Series, prep: Prepared) -> int:
+    """Non-empty cells as ``ColumnProfile.non_empty`` counts them (text of the raw value)."""
+    if raw.dtype == pl.String:
+        return prep.stats.filled
+    text = raw.cast(pl.Utf8, strict=False)
+    return int(text.str.strip_chars().str.len_chars().gt(0).sum() or 0)
+
+
+class TableCounter:
+    """Counts one table batch by batch (``add``), then says which columns need a second pass.
+
+    ``rows`` is the table's exact row count: the probe rows are evenly spaced over it.
+    """
+
+    def __init__(self, rows: int, rs: RecognizerSet) -> None:
+        self.rs = rs
+        self.positions = probe_positions(rows, rs.settings.probe_rows)
+        self.offset = 0
+        self.bases: dict[str, ColumnPlan] = {}
+        self.dtypes: dict[str, pl.DataType] = {}
+        self.flags: dict[str, Flags] = {}
+        self.guess: dict[str, ColumnPlan] = {}  # plans the first pass counts under
+        self.dirty: set[str] = set()  # columns whose guess turned out too narrow
+        self.stats: dict[str, list[ColumnStats]] = {}
+        self.shown: dict[str, int] = {}
+        self.pending: dict[str, _Pending] = {}
+        self.heads: list[pl.DataFrame] = []
+        self.head_rows = 0
+        self.probe_buffer: list[pl.DataFrame] = []  # table probe rows not probed yet
+        self.buffered = 0
+
+    def _probe_rows(self, height: int) -> np.ndarray | None:
+        """Positions of this batch's rows that are table probe rows (None: all of them)."""
+        if self.positions is None:
+            return None
+        inside = self.positions[
+            (self.positions >= self.offset) & (self.positions < self.offset + height)
+        ]
+        return inside - self.offset
+
+    def add(self, batch: pl.DataFrame) -> None:
+        """Count one batch (every batch of the table, in order, exactly once)."""
+        rs = self.rs
+        first = not self.bases
+        if first:
+            self.dtypes = dict(batch.schema)
+            self.bases = {c: base_plan(c, t, rs) for c, t in self.dtypes.items()}
+            self.flags = {c: frozenset() for c in batch.columns}
+            self.stats = {c: [] for c in batch.columns}
+            self.shown = dict.fromkeys(batch.columns, 0)
+            self.pending = {c: _Pending() for c in batch.columns}
+        texts = pl.DataFrame([column_text(batch[c], self.bases[c]) for c in batch.columns])
+        rows = self._probe_rows(batch.height)
+        held = texts if rows is None else texts[rows]
+        if held.height:
+            self.probe_buffer.append(held)
+            self.buffered += held.height
+        flushed = first or self.buffered >= PROBE_FLUSH
+        if flushed:
+            self._flush()
+        if self.head_rows < SAMPLE_ROWS:
+            self.heads.append(batch.head(SAMPLE_ROWS - self.head_rows))
+            self.head_rows += self.heads[-1].height
+        with _pool(batch.width) as pool:
+            preps = dict(
+                zip(
+                    batch.columns,
+                    pool.map(lambda c: prepare(batch[c], texts[c], rs), batch.columns),
+                    strict=True,
+                )
+            )
+            if first:
+                self._guess(texts, preps)
+            elif flushed:
+                self._check()
+            todo = [c for c in batch.columns if c not in self.dirty]
+            counted = pool.map(lambda c: count_evidence(preps[c], self.guess[c], rs), todo)
+            for c, ev in zip(todo, counted, strict=True):
+                self.pending[c].add(ev)
+        for c, prep in preps.items():
+            self.stats[c].append(prep.stats)
+            self.shown[c] += shown_non_empty(batch[c], prep)
+        self.offset += batch.height
+        release_memory()
+
+    def _flush(self) -> None:
+        """Probe the table probe rows gathered so far (one run: each has a fixed cost)."""
+        if self.probe_buffer:
+            for c, f in probe_flags(pl.concat(self.probe_buffer), self.rs).items():
+                self.flags[c] = self.flags[c] | f
+        self.probe_buffer, self.buffered = [], 0
+
+    def _guess(self, texts: pl.DataFrame, preps: dict[str, Prepared]) -> None:
+        """Plans for the first pass: the table probe rows in this batch and, when they are few
+        (a big table), a probe of this batch's own evenly spaced rows."""
+        rs = self.rs
+        held = self._probe_rows(texts.height)
+        more: dict[str, Flags] = {}
+        if held is not None and len(held) < rs.settings.probe_rows // 2:
+            local = probe_positions(texts.height, rs.settings.probe_rows)
+            more = probe_flags(texts if local is None else texts[local], rs)
+        for c, base in self.bases.items():
+            flags = self.flags[c] | more.get(c, frozenset())
+            self.guess[c] = plan_column(base, flags, _maybe_free(preps[c].stats, rs), rs)
+
+    def _check(self) -> None:
+        """Mark columns whose probe flags now ask for recognizers the guess does not count."""
+        for c, plan in self.guess.items():
+            if c not in self.dirty and not plan.covers(
+                plan_column(self.bases[c], self.flags[c], False, self.rs)
+            ):
+                self.dirty.add(c)
+
+    def finish(self) -> tuple[dict[str, ColumnStats], dict[str, ColumnPlan], list[str]]:
+        """Merged statistics, the final plans, and the columns to count again."""
+        self._flush()
+        stats = {c: merge_stats(parts) for c, parts in self.stats.items()}
+        plans = {
+            c: plan_column(b, self.flags[c], stats[c].free_text(self.rs), self.rs)
+            for c, b in self.bases.items()
+        }
+        again = [c for c in self.bases if c in self.dirty or not self.guess[c].covers(plans[c])]
+        return stats, plans, again
+
+    def head(self) -> pl.DataFrame:
+        """The first rows of the table (for masked samples)."""
+        return pl.concat(self.heads) if self.heads else pl.DataFrame(schema=self.dtypes)
+
+
+def _maybe_free(stats: ColumnStats, rs: RecognizerSet) -> bool:
+    """Could this column be free text? Lenient: a wrong yes costs time, a wrong no a re-count."""
+    s = rs.settings
+    share = stats.prose / stats.non_empty if stats.non_empty else 0.0
+    return stats.mean_chars >= FREE_TEXT_GUESS * s.free_text_min_mean_chars and (
+        share >= FREE_TEXT_GUESS * s.free_text_min_text_share
+    )
+
+
+def count_table(
+    batches: Iterable[pl.DataFrame],
+    rows: int,
+    rs: RecognizerSet,
+    again: Callable[[list[str]], Iterator[pl.DataFrame]] | None = None,
+    empty: Callable[[], pl.DataFrame] | None = None,
+) -> Counted:
+    """Count a table streamed as ``batches`` (``rows`` = its exact row count).
+
+    ``again(columns)`` streams the named columns once more; it is called only for columns
+    whose first-pass plan was too narrow. ``empty()`` gives the table's columns when no batch
+    comes at all (an empty table).
+    """
+    counter = TableCounter(rows, rs)
+    for batch in batches:
+        counter.add(batch)
+    if not counter.bases and empty is not None:
+        counter.add(empty())
+    stats, plans, redo = counter.finish()
+    evidence = {c: counter.pending[c].merged() for c in plans if c not in redo}
+    if redo:
+        if again is None:
+            raise ValueError(f"columns {redo} need a second pass and no way to read them again")
+        fresh = {c: _Pending() for c in redo}
+        with _pool(len(redo)) as pool:
+            for batch in again(redo):
+                for c, ev in zip(redo, pool.map(_recount(batch, plans, rs), redo), strict=True):
+                    fresh[c].add(ev)
+                release_memory()
+        evidence.update({c: p.merged() for c, p in fresh.items()})
+    return Counted(
+        rows=counter.offset,
+        stats=stats,
+        evidence={c: evidence[c] for c in plans},
+        plans=plans,
+        dtypes=counter.dtypes,
+        head=counter.head(),
+        shown=counter.shown,
+    )
+
+
+def _recount(
+    batch: pl.DataFrame, plans: dict[str, ColumnPlan], rs: RecognizerSet
+) -> Callable[[str], Evidence]:
+    def count(c: str) -> Evidence:
+        return count_evidence(prepare(batch[c], column_text(batch[c], plans[c]), rs), plans[c], rs)
+
+    return count
+
+
+def column_profiles(counted: Counted, pack: Pack, rs: RecognizerSet) -> tuple[ColumnProfile, ...]:
+    """Column profiles (info types, grade, masked samples) from a counted table."""
+    hits = counted.verdict(rs)
+    pii = [c for c in counted.dtypes if hits.get(c)]
+    with _pool(len(pii)) as pool:
+        masked = pool.map(lambda c: _samples(counted.head, c, hits[c][0].type, rs), pii)
+        picked = dict(zip(pii, masked, strict=True))
+    out = []
+    for name, dtype in counted.dtypes.items():
+        found = hits.get(name, ())
+        cg = grade_column(found, name, pack)
+        samples = picked.get(name, ())
+        out.append(
+            ColumnProfile(
+                name=name,
+                dtype=str(dtype),
+                non_empty=counted.shown[name],
+                info_types=tuple(found),
+                category=cg.category,
+                sensitive=cg.sensitive,
+                role=cg.role,
+                grade=cg.grade,
+                samples=samples,
+            )
+        )
+    return tuple(out)
+
+
+def _samples(head: pl.DataFrame, name: str, info_type: str, rs: RecognizerSet) -> tuple[str, ...]:
+    """Masked samples from the first rows: the first thousand, or more when they hold too few."""
+    text = head.get_column(name).cast(pl.Utf8, strict=False)
+    samples = pick_samples(text.head(SAMPLE_FIRST_TRY), info_type, n=SAMPLES, rs=rs)
+    if len(samples) < SAMPLES and text.len() > SAMPLE_FIRST_TRY:
+        samples = pick_samples(text, info_type, n=SAMPLES, rs=rs)
+    return samples
+
+
+def stream_columns(
+    reader: TableReader,
+    rows: int | None,
+    pack: Pack,
+    rs: RecognizerSet,
+    batch_rows: int,
+    columns: Sequence[str] | None = None,
+) -> tuple[int, tuple[ColumnProfile, ...]]:
+    """(rows read, column profiles) of a whole table, streamed in batches of ``batch_rows``.
+
+    ``rows`` is the exact row count when known; otherwise one column is streamed to count it.
+    """
+    names = list(columns) if columns is not None else reader.columns()
+    if rows is None:
+        rows = sum(b.height for b in reader.iter_batches(names[:1], batch_rows))
+    batch_rows = min(batch_rows, STREAM_BATCH_ROWS)
+    counted = count_table(
+        reader.iter_batches(names, batch_rows),
+        rows,
+        rs,
+        again=lambda cols: reader.iter_batches(cols, batch_rows),
+        empty=lambda: reader.sample(0, 0),
+    )
+    return counted.rows, column_profiles(counted, pack, rs)
