@@ -157,7 +157,7 @@ def test_interrupt_leaves_scan_incomplete_and_no_report(
     def boom(*_a: object, **_k: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("fenji.cli.scan", boom)
+    monkeypatch.setattr("fenji.cli_scan.scan", boom)
     code, _, _ = _scan(str(src), "--catalogue", url, "-f", "json", "-o", str(out))
     assert code == 130
     assert not out.exists()

@@ -7,6 +7,7 @@ tests run the executor-side tasks and target parsing without a JVM.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -21,6 +22,10 @@ import pytest
 
 pytest.importorskip("pyspark")
 
+from typer.testing import CliRunner  # noqa: E402
+
+from fenji.catalogue import Catalogue  # noqa: E402
+from fenji.cli import app  # noqa: E402
 from fenji.detect.column import classify_frame, verdict_from_counts  # noqa: E402
 from fenji.detect.counts import (  # noqa: E402
     base_plan,
@@ -120,6 +125,33 @@ def test_targets_name_files_datasets_prefixed_paths_and_tables(tmp_path: Path) -
         resolve(str(lake))
     with pytest.raises(SourceError, match="no such file"):
         resolve(str(tmp_path / "missing.parquet"))
+    remote = resolve("s3a://bucket/exports/people.parquet")
+    assert (remote.kind, remote.name, remote.location) == (
+        "parquet", "people", "s3a://bucket/exports/people.parquet"
+    )
+    with pytest.raises(SourceError, match="database URLs are for the local engine"):
+        resolve("sqlite:///shop.db")
+    with pytest.raises(SourceError, match="parquet:s3a://bucket/people"):
+        resolve("s3a://bucket/people/")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--spark-master", "local[2]"], "--spark-master needs --engine spark"),
+        (["--engine", "spark", "--include", "*.csv"], "--include/--exclude"),
+        (["--engine", "hadoop"], "hadoop"),
+    ],
+)
+def test_engine_options_that_mean_nothing_are_refused(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "people.csv").write_text("a\n1\n", encoding="utf-8")
+    target = str(tmp_path / "people.csv")
+    result = CliRunner().invoke(app, ["scan", target, *args, "--no-catalogue"])
+    assert result.exit_code == 2
+    assert message in " ".join((result.stdout + result.stderr).split())
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def _same_findings(spark_table: TableProfile, local_table: TableProfile) -> None:
@@ -164,5 +196,27 @@ def test_spark_engine_finds_what_the_local_engine_finds(
         assert profile.name == "people" and profile.rows == 400
         found = {c.name: {h.type for h in c.info_types} for c in profile.columns}
         assert found["身份证号"] == {"CN_RESIDENT_ID"} and found["手机号"] == {"CN_MOBILE_PHONE"}
+
+        # The command line: same findings, a catalogue entry, the default reads every row.
+        url = f"sqlite:///{tmp_path / 'cat.db'}"
+        cli = CliRunner().invoke(
+            app,
+            ["scan", "--engine", "spark", "--spark-master", "local[2]", str(customers),
+             "--catalogue", url, "-f", "json", "-o", str(tmp_path / "r.json"), "-q"],
+        )
+        assert cli.exit_code == 0, cli.stderr
+        contract = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+        table = contract["sources"][0]["tables"][0]
+        want = local.sources[0].tables[0]
+        assert table["rows_sampled"] == want.rows == want.rows_sampled
+        assert {c["name"]: [t["type"] for t in c["info_types"]] for c in table["columns"]} == {
+            c.name: [h.type for h in c.info_types] for c in want.columns
+        }
+        scans = Catalogue(url).list_scans()
+        assert [(s.status, s.sample) for s in scans] == [("complete", None)]
+        bad = CliRunner().invoke(
+            app, ["scan", "--engine", "spark", "sqlite:///shop.db", "--no-catalogue", "-f", "json"]
+        )
+        assert bad.exit_code == 2 and "local engine" in " ".join(bad.stderr.split())
     finally:
         spark.stop()

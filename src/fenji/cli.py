@@ -26,7 +26,7 @@ from fenji.cli_redact import redact_command
 from fenji.errors import FenjiError, InputError
 from fenji.individuals import hmac_key
 from fenji.model import ScanResult
-from fenji.scan import ScanOptions, scan
+from fenji.scan import ScanOptions
 
 app = typer.Typer(
     name="fenji",
@@ -54,6 +54,11 @@ app.command("redact", help="Redact PI in a text file or stdin (mask, tag or pseu
 app.command("risk", help="Measure re-identification risk (k, l, prosecutor ...).")(risk_command)
 
 err_console = Console(stderr=True, soft_wrap=True)  # one error = one line
+
+
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
 
 
 class Format(StrEnum):
@@ -99,7 +104,9 @@ def scan_command(
     catalogue_version: str | None = typer.Option(
         None, "--catalogue-version", help="Sensitive-PI catalogue: gbt35273-2020 or tc260-2024."
     ),
-    sample: str = typer.Option("1000", "--sample", help="Rows sampled per table, or 'all'."),
+    sample: str | None = typer.Option(
+        None, "--sample", help="Rows sampled per table, or 'all' (default: 1000; all on Spark)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Sampling seed (deterministic)."),
     include: list[str] = typer.Option([], "--include", help="Glob of files to include."),
     exclude: list[str] = typer.Option([], "--exclude", help="Glob of files to exclude."),
@@ -121,15 +128,31 @@ def scan_command(
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="With --output, do not print the summary table."
     ),
+    engine: Engine = typer.Option(
+        Engine.local, "--engine", help="local, or spark (pip install 'fenji[spark]')."
+    ),
+    spark_master: str | None = typer.Option(
+        None, "--spark-master", help="Spark master URL (default: Spark's configuration, "
+        "else local[*]).",
+    ),
 ) -> None:
     """Discover, classify and grade the personal information in TARGETS."""
-    from fenji.cli_scan import emit, fail_on_rank, record_scan_end, record_scan_start
+    from fenji.cli_scan import (
+        check_engine_options,
+        emit,
+        fail_on_rank,
+        record_scan_end,
+        record_scan_start,
+    )
 
     try:
+        spark = engine is Engine.spark
+        check_engine_options(spark, spark_master, include, exclude)
+        default_sample = "all" if spark else "1000"
         opts = ScanOptions(
             pack=pack,
             catalogue_version=catalogue_version,
-            sample=_parse_sample(sample),
+            sample=_parse_sample(sample if sample is not None else default_sample),
             seed=seed,
             include=tuple(include),
             exclude=tuple(exclude),
@@ -141,7 +164,7 @@ def scan_command(
         store, scan_id = (None, None) if no_catalogue else record_scan_start(catalogue, opts)
         key = hmac_key() if opts.individuals else b""
         try:
-            result = _run_with_progress(targets, opts, key)
+            result = _run_with_progress(targets, opts, key, spark, spark_master)
         except KeyboardInterrupt:
             if store is not None and scan_id is not None:
                 store.mark_interrupted(scan_id)
@@ -168,9 +191,14 @@ def scan_command(
         raise typer.Exit(1)
 
 
-def _run_with_progress(targets: list[str], opts: ScanOptions, key: bytes) -> ScanResult:
+def _run_with_progress(
+    targets: list[str], opts: ScanOptions, key: bytes, spark: bool, master: str | None
+) -> ScanResult:
+    from fenji.cli_scan import engine_runner
+
+    run = engine_runner(spark, master)
     if not err_console.is_terminal:
-        return scan(targets, opts, key=key)
+        return run(targets, opts, key, _quiet_hook, _quiet_hook)
     with Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -188,7 +216,11 @@ def _run_with_progress(targets: list[str], opts: ScanOptions, key: bytes) -> Sca
         def done(_source: str, _table: str) -> None:
             progress.advance(task)
 
-        return scan(targets, opts, key=key, on_table_start=start, on_table_done=done)
+        return run(targets, opts, key, start, done)
+
+
+def _quiet_hook(_source: str, _table: str) -> None:
+    return None
 
 
 def main() -> None:

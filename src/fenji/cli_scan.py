@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -12,7 +13,41 @@ from fenji.individuals import key_fingerprint
 from fenji.model import ScanResult
 from fenji.packs import load_pack
 from fenji.report import print_table, write_html, write_json, write_sarif
-from fenji.scan import ScanOptions
+from fenji.scan import ScanOptions, TableHook, scan
+
+Runner = Callable[[Sequence[str], ScanOptions, bytes, TableHook, TableHook], ScanResult]
+
+
+def check_engine_options(
+    spark: bool, master: str | None, include: Sequence[str], exclude: Sequence[str]
+) -> None:
+    """Refuse options that mean nothing for the chosen engine, rather than ignore them."""
+    if master is not None and not spark:
+        raise InputError("--spark-master needs --engine spark")
+    if spark and (include or exclude):
+        raise InputError(
+            "--include/--exclude filter the local engine's directory walk; with --engine spark "
+            "a directory is one dataset: name the files, or use FORMAT:PATH (docs/performance.md)"
+        )
+
+
+def engine_runner(spark: bool, master: str | None) -> Runner:
+    """The scan function of the chosen engine, with the CLI's progress hooks."""
+    if not spark:
+        return lambda targets, opts, key, start, done: scan(
+            targets, opts, key=key, on_table_start=start, on_table_done=done
+        )
+    from fenji.spark import scan_spark, spark_session
+
+    def run(
+        targets: Sequence[str], opts: ScanOptions, key: bytes, start: TableHook, done: TableHook
+    ) -> ScanResult:
+        session = spark_session(master, quiet=True)
+        return scan_spark(
+            targets, opts, key=key, spark=session, on_table_start=start, on_table_done=done
+        )
+
+    return run
 
 
 def fail_on_rank(pack: str, catalogue_version: str | None, level: str | None) -> int | None:

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fenji.errors import FenjiError, SourceError
@@ -41,9 +42,13 @@ def _noop(_source: str, _table: str) -> None:
     return None
 
 
-def spark_session(master: str | None = None) -> SparkSession:
+def spark_session(master: str | None = None, *, quiet: bool = False) -> SparkSession:
     """The active Spark session, or a new one (``master`` as given, else Spark's configuration:
-    ``spark-defaults.conf``, ``PYSPARK_SUBMIT_ARGS``, and ``local[*]`` when nothing says)."""
+    ``spark-defaults.conf``, ``PYSPARK_SUBMIT_ARGS``, and ``local[*]`` when nothing says).
+
+    ``quiet`` (the CLI) turns off Spark's console progress bars and logs below ERROR, which
+    would otherwise interleave with fenji's own progress and report on the terminal.
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -59,7 +64,24 @@ def spark_session(master: str | None = None) -> SparkSession:
     builder = SparkSession.builder.appName("fenji")
     if master is not None:
         builder = builder.master(master)
-    return builder.getOrCreate()
+    if quiet:
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+        if "PYSPARK_SUBMIT_ARGS" not in os.environ:  # the user's own settings win
+            log4j = Path(__file__).with_name("log4j2.properties")
+            os.environ["PYSPARK_SUBMIT_ARGS"] = (
+                f'--driver-java-options "-Dlog4j2.configurationFile={log4j.as_uri()}" pyspark-shell'
+            )
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # Py4J / Java gateway errors: no data in them, but long traces
+        where = master or "Spark's configured master"
+        raise SourceError(
+            f"--spark-master {where}: could not start a Spark session ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200] if str(exc) else 'no message'})"
+        ) from None
+    if quiet:
+        session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _context(opts: ScanOptions) -> tuple[Pack, Context]:

@@ -4,6 +4,7 @@
   is named after the file (``people.csv`` -> ``people``);
 - a directory (a dataset of part files, Hive-style partition folders included) in one format;
   its table is named after the directory;
+- a URL Spark can reach whose file suffix names the format (``s3a://bucket/people.parquet``);
 - ``FORMAT:PATH`` for any path Spark can reach (``parquet:s3a://bucket/people``,
   ``delta:/lake/people``, ``csv:hdfs:///exports/2024``);
 - ``table:NAME`` or a bare ``db.table`` name: a table of the session's catalog (Hive, Delta,
@@ -61,6 +62,16 @@ def resolve(target: str) -> SparkTarget:
             return SparkTarget(target, kind, rest, rest)
         name = rest.rstrip("/").rsplit("/", 1)[-1]
         return SparkTarget(target, kind, Path(name).stem or name, rest)
+    if "://" in target:  # a remote path (s3a://, hdfs://, abfss://): the suffix names the format
+        name = target.rstrip("/").rsplit("/", 1)[-1]
+        fmt = FORMATS.get(Path(name).suffix.lower())
+        if fmt is None:
+            raise SourceError(
+                f"{target}: Spark reads URLs of {choices(sorted(set(FORMATS)))} files; prefix a "
+                "dataset directory or database with its format, e.g. parquet:s3a://bucket/people "
+                "(database URLs are for the local engine)"
+            )
+        return SparkTarget(target, fmt, Path(name).stem, target)
     path = Path(target)
     if path.is_file():
         fmt = FORMATS.get(path.suffix.lower())
