@@ -7,6 +7,7 @@ reports progress. It never stores or returns raw values: samples are masked by `
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
@@ -164,10 +165,13 @@ def profile_table(
     else:
         df = reader.sample(opts.sample, opts.seed)
         hits = classify_frame(df, recognizers)
-        columns = tuple(
-            _profile_column(df, name, hits.get(name, ()), pack, recognizers)
-            for name in df.columns
-        )
+        with ThreadPoolExecutor(max_workers=max(1, pl.thread_pool_size())) as pool:
+            columns = tuple(
+                pool.map(
+                    lambda name: _profile_column(df, name, hits.get(name, ()), pack, recognizers),
+                    df.columns,
+                )
+            )
         sampled = df.height
     individuals: Individuals | None = None
     if opts.individuals:

@@ -49,9 +49,9 @@ from fenji.sources import TableReader
 SAMPLE_ROWS = 10_000  # masked samples come from the first rows of the table ...
 SAMPLE_FIRST_TRY = 1_000  # ... the first thousand when they hold enough
 SAMPLES = 3
-FREE_TEXT_GUESS = 0.5  # the first batch counts text matches at half the free-text thresholds
+FREE_TEXT_GUESS = 0.8  # the first batch counts text matches a little below the thresholds
 _MERGE_EVERY = 16  # batches of evidence held before they are merged
-PROBE_FLUSH = 512  # table probe rows gathered before they are probed together
+PROBE_FLUSH = 1024  # table probe rows gathered before they are probed together
 STREAM_BATCH_ROWS = 50_000  # at most this many rows per batch: bounds each batch's temporaries
 
 
@@ -167,8 +167,8 @@ class TableCounter:
         if held.height:
             self.probe_buffer.append(held)
             self.buffered += held.height
-        flushed = first or self.buffered >= PROBE_FLUSH
-        if flushed:
+        flushed = not first and self.buffered >= PROBE_FLUSH
+        if flushed:  # the first batch's probe rows are probed with its guess, in one call
             self._flush()
         if self.head_rows < SAMPLE_ROWS:
             self.heads.append(batch.head(SAMPLE_ROWS - self.head_rows))
@@ -195,12 +195,26 @@ class TableCounter:
         self.offset += batch.height
         release_memory()
 
-    def _flush(self) -> None:
-        """Probe the table probe rows gathered so far (one run: each has a fixed cost)."""
-        if self.probe_buffer:
-            for c, f in probe_flags(pl.concat(self.probe_buffer), self.rs).items():
-                self.flags[c] = self.flags[c] | f
+    def _flush(self, extra: pl.DataFrame | None = None) -> dict[str, Flags]:
+        """Probe the table probe rows gathered so far, and the ``extra`` rows whose flags are
+        returned rather than kept: one probe run, as each has a fixed cost."""
+        held = pl.concat(self.probe_buffer) if self.probe_buffer else None
         self.probe_buffer, self.buffered = [], 0
+        if extra is None:
+            if held is not None:
+                for c, f in probe_flags(held, self.rs).items():
+                    self.flags[c] = self.flags[c] | f
+            return {}
+        # Side by side under other names, padded with nulls (which match nothing).
+        names = {c: f"{c}\x00extra" for c in extra.columns}
+        parts = [extra.rename(names)] + ([held] if held is not None else [])
+        height = max(p.height for p in parts)
+        padded = [p.vstack(p.clear(height - p.height)) for p in parts]
+        flags = probe_flags(pl.concat(padded, how="horizontal"), self.rs)
+        if held is not None:
+            for c in held.columns:
+                self.flags[c] = self.flags[c] | flags[c]
+        return {c: flags[n] for c, n in names.items()}
 
     def _guess(self, texts: pl.DataFrame, preps: dict[str, Prepared]) -> None:
         """Plans for the first pass: the table probe rows in this batch and, when they are few
@@ -210,7 +224,9 @@ class TableCounter:
         more: dict[str, Flags] = {}
         if held is not None and len(held) < rs.settings.probe_rows // 2:
             local = probe_positions(texts.height, rs.settings.probe_rows)
-            more = probe_flags(texts if local is None else texts[local], rs)
+            more = self._flush(texts if local is None else texts[local])
+        else:
+            self._flush()
         for c, base in self.bases.items():
             flags = self.flags[c] | more.get(c, frozenset())
             self.guess[c] = plan_column(base, flags, _maybe_free(preps[c].stats, rs), rs)

@@ -290,15 +290,20 @@ def prepare(raw: pl.Series, text: pl.Series, rs: RecognizerSet) -> Prepared:
         values, weights = counts[text.name], counts["\x00n"].to_numpy()
     else:
         values, weights = filled_text, np.ones(len(filled_text), dtype=np.int64)
-    chars = values.str.len_chars()
-    filled = (values.str.strip_chars().str.len_chars() > 0).to_numpy()
-    values, weights = values.filter(pl.Series(filled)), weights[filled].astype(np.int64)
-    nchars = chars.filter(pl.Series(filled)).to_numpy().astype(np.int64)
+    # One parallel pass for the three per-cell facts. A cell is filled when it holds anything
+    # but whitespace (Unicode White_Space, as ``str.strip_chars`` trims).
+    v = pl.col("v")
+    facts = pl.DataFrame({"v": values}).select(
+        v.str.len_chars().alias("n"),
+        v.str.contains(r"\S").alias("f"),
+        v.str.contains(r"\s|[^\x00-\x7F]").alias("w"),
+    )
+    filled = facts["f"].to_numpy()
+    values, weights = values.filter(facts["f"]), weights[filled].astype(np.int64)
+    nchars = facts["n"].to_numpy()[filled].astype(np.int64)
     long = nchars >= rs.settings.free_text_min_cell_chars
-    prose = 0
-    if long.any():
-        wordy = values.filter(pl.Series(long)).str.contains(r"\s|[^\x00-\x7F]").to_numpy()
-        prose = int(weights[long][wordy].sum())
+    wordy = facts["w"].to_numpy()[filled]
+    prose = int(weights[long & wordy].sum())
     stats = ColumnStats(
         rows=len(raw),
         raw_non_null=len(raw) - raw.null_count(),

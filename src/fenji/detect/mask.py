@@ -92,9 +92,16 @@ def _name(values: pl.Series) -> pl.Series:
     return frame.select(expr.alias(values.name)).to_series()
 
 
-def mask_series(values: pl.Series, info_type: str, rs: RecognizerSet | None = None) -> pl.Series:
-    """Masked form of each value (null stays null); identifiers are normalised first."""
-    text = normalize(values, info_type, rs)
+def mask_series(
+    values: pl.Series,
+    info_type: str,
+    rs: RecognizerSet | None = None,
+    *,
+    normalized: bool = False,
+) -> pl.Series:
+    """Masked form of each value (null stays null); identifiers are normalised first unless
+    ``normalized`` says they already are."""
+    text = values if normalized else normalize(values, info_type, rs)
     if info_type == "PERSON_NAME":
         masked = _name(text)
     elif info_type == "EMAIL_ADDRESS":
@@ -119,9 +126,16 @@ def pick_samples(
     validated matches inside the text are used instead.
     """
     rs = rs or general_recognizers()
-    ok = valid_mask(values, info_type, rs)
-    picked = normalize(values, info_type, rs).filter(ok).drop_nulls()
-    if picked.len() == 0:
+    # Growing heads: the first n distinct valid values of a head are those of the whole column
+    # once the head holds n of them, and most columns show them in their first rows.
+    for size in (64, 512, len(values)):
+        head = values.head(size)
+        valid = head.filter(valid_mask(head, info_type, rs))
+        picked = normalize(valid, info_type, rs).drop_nulls() if valid.len() else valid
+        if picked.unique().len() >= n or size >= len(values):
+            break
+    normalized = picked.len() > 0
+    if not normalized:
         text = as_text(values).drop_nulls()
         found = [
             text_candidates(apply(partial(text_expr, rec=r), text), r)
@@ -130,4 +144,5 @@ def pick_samples(
         ]
         picked = pl.concat(found) if found else picked
     picked = picked.unique(maintain_order=True).head(n)
-    return tuple(mask_series(picked, info_type, rs).drop_nulls().to_list())
+    masked = mask_series(picked, info_type, rs, normalized=normalized)
+    return tuple(masked.drop_nulls().to_list())

@@ -27,11 +27,13 @@ def surnames() -> tuple[frozenset[str], frozenset[str]]:
     return single, compound
 
 
-def surname_length(values: pl.Series) -> pl.Series:
-    """Characters of the leading surname of each value (compound first), 0 when none (UInt32)."""
+@cache
+def _surname_expr() -> pl.Expr:
+    """The leading-surname width expression over column ``v``, built once: its surname lists
+    are hundreds of literals, which cost more to rebuild than to match on a small batch."""
     single, compound = surnames()
     by_width: dict[int, list[str]] = {1: sorted(single)}
-    for c in compound:
+    for c in sorted(compound):
         by_width.setdefault(len(c), []).append(c)
     v = pl.col("v")
     expr = pl.lit(0, pl.UInt32)
@@ -42,8 +44,13 @@ def surname_length(values: pl.Series) -> pl.Series:
             .then(pl.lit(width, pl.UInt32))
             .otherwise(expr)
         )
+    return expr
+
+
+def surname_length(values: pl.Series) -> pl.Series:
+    """Characters of the leading surname of each value (compound first), 0 when none (UInt32)."""
     frame = pl.DataFrame({"v": values.cast(pl.String)})
-    return frame.select(expr.alias(values.name)).to_series()
+    return frame.select(_surname_expr().alias(values.name)).to_series()
 
 
 def cn_surname(values: pl.Series) -> pl.Series:

@@ -342,18 +342,39 @@ def default_validators() -> dict[str, Validator]:
     return {**LOCAL_VALIDATORS, **VALIDATORS}
 
 
+# libyaml's parser when PyYAML was built with it: several times faster on the packs' YAML.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Parsed default-validator sets by (file, mtime, size): a process scanning many tables (or a
+# service) parses each pack once, and an edited file is read again.
+_LOADED: dict[tuple[str, int, int], RecognizerSet] = {}
+
+
 def load_recognizers(
     path: Path, validators: Mapping[str, Validator] | None = None
 ) -> RecognizerSet:
     """Read and validate a recognizers YAML file into a ``RecognizerSet``.
 
     ``validators`` replaces the default table (``fenji.detect.validators.VALIDATORS`` plus the
-    local date and surname checks); every error names the file and the recognizer.
+    local date and surname checks); every error names the file and the recognizer. With the
+    default table the result is cached until the file changes.
     """
     path = Path(path)
-    table = default_validators() if validators is None else dict(validators)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        st = path.stat()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read recognizers file: {exc.strerror}") from None
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if validators is None and key in _LOADED:
+        return _LOADED[key]
+    rs = _load(path, default_validators() if validators is None else dict(validators))
+    if validators is None:
+        _LOADED[key] = rs
+    return rs
+
+
+def _load(path: Path, table: dict[str, Validator]) -> RecognizerSet:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read recognizers file: {exc.strerror}") from None
     except yaml.YAMLError as exc:

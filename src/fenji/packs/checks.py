@@ -21,6 +21,10 @@ class Problems(list[str]):
         self.append(f"{file}: {where}: {msg}")
 
 
+# libyaml's parser when PyYAML has it (packs are read on every command's start).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(file: Path, problems: Problems, required: bool) -> dict[str, Any]:
     """A YAML file's top-level mapping ({} when missing, empty or broken)."""
     if not file.is_file():
@@ -28,7 +32,7 @@ def load_yaml(file: Path, problems: Problems, required: bool) -> dict[str, Any]:
             problems.add(file, "(file)", "missing; a pack without `extends` needs it")
         return {}
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
