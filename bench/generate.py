@@ -38,10 +38,18 @@ def truth() -> dict[str, set[str]]:
     return LABELS[TABLE]
 
 
+# Bumped whenever the generator's output changes, so cached files are made again.
+GENERATOR_VERSION = 2
+
+
+def _meta(rows: int, seed: int) -> dict[str, int]:
+    return {"rows": rows, "seed": seed, "generator": GENERATOR_VERSION}
+
+
 def _fresh(path: Path, rows: int, seed: int) -> bool:
     meta = path.with_name(path.name + ".meta")
     if path.exists() and meta.exists():
-        return json.loads(meta.read_text()) == {"rows": rows, "seed": seed}
+        return json.loads(meta.read_text()) == _meta(rows, seed)
     return False
 
 
@@ -64,7 +72,7 @@ def write(path: Path, rows: int, seed: int) -> Path:
             for i, chunk in enumerate(chunks(rows, seed)):
                 chunk.write_csv(fh, include_header=i == 0)
     tmp.replace(path)
-    path.with_name(path.name + ".meta").write_text(json.dumps({"rows": rows, "seed": seed}))
+    path.with_name(path.name + ".meta").write_text(json.dumps(_meta(rows, seed)))
     return path
 
 

@@ -15,10 +15,11 @@ from faker.providers.lorem.zh_CN import Provider as ZhLorem
 from stdnum import luhn
 
 from fenji.detect.column import classify_frame
+from fenji.detect.normalize import valid_mask
 from fenji.detect.recognizer import general_recognizers
 from fenji.ids import cn_ric
 from fenji.model import InfoTypeHit
-from fenji.synth import LABELS, make_table, make_tables
+from fenji.synth import LABELS, _Gen, make_table, make_tables
 
 SEED = 7
 NAMES = [
@@ -227,3 +228,12 @@ def test_measure_throughput(tables: dict[str, pl.DataFrame]) -> None:
             f"{mb:.1f} MB of text, {mb / seconds:.1f} MB/s"
         )
         assert {c: _types(h) for c, h in got.items()} == LABELS["customers"]
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_every_generated_resident_id_is_a_valid_number(seed: int) -> None:
+    # Legacy 15-digit numbers only for people born before 2000: "000229" would read 1900-02-29
+    # (these seeds once gave 210115000229090 and 140931000229240).
+    ids = pl.Series(_Gen(200_000, seed).rics())
+    assert set(ids.str.len_chars().unique()) == {15, 18}
+    assert valid_mask(ids, "CN_RESIDENT_ID").all()

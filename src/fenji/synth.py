@@ -151,7 +151,10 @@ class _Gen:
         digits = _matrix(body, 17)
         check = np.array(list("0123456789X"))[(12 - (digits @ RIC_WEIGHTS) % 11) % 11]
         legacy = np.char.add(np.char.add(region, np.array([d[2:] for d in ymd])), seq)
-        out = np.where(rng.random(n) < 0.05, legacy, np.char.add(body, check))
+        # Legacy numbers were replaced in 1999-2004: only people born before 2000 hold one (a
+        # two-digit year such as 00 would read as 1900, and 1900-02-29 does not exist).
+        old = (rng.random(n) < 0.05) & (born < np.datetime64("2000-01-01"))
+        out = np.where(old, legacy, np.char.add(body, check))
         return [str(x) for x in out]
 
     def cards(self) -> list[str]:
@@ -195,7 +198,7 @@ class _Gen:
         rng = self.r
         region = self.regions[rng.randrange(len(self.regions))]
         born = datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(21900))
-        if rng.random() < 0.05:  # legacy 15-digit form
+        if rng.random() < 0.05 and born.year < 2000:  # legacy 15-digit form, born before 2000
             return f"{region}{born:%y%m%d}{_digits(rng, 3)}"
         body = f"{region}{born:%Y%m%d}{_digits(rng, 3)}"
         return body + cn_ric.calc_check_digit(body)
