@@ -16,7 +16,8 @@ from rich.text import Text
 
 from fenji.catalogue import Catalogue, ScanRecord, TableRecord
 from fenji.errors import FenjiError
-from fenji.model import ColumnProfile, Grade, TableProfile
+from fenji.model import Grade, TableProfile
+from fenji.report.contract import grade_dict, table_dict
 
 app = typer.Typer(
     name="catalogue",
@@ -176,63 +177,6 @@ def _print_table(console: Console, t: TableProfile) -> None:
         console.print(Text(f"  warning: {w}", style="yellow"))
 
 
-def _grade_dict(g: Grade | None) -> dict[str, Any] | None:
-    if g is None:
-        return None
-    return {
-        "scheme": g.scheme,
-        "level": g.level,
-        "rank": g.rank,
-        "rule": g.rule,
-        "citations": list(g.citations),
-    }
-
-
-def _column_dict(c: ColumnProfile) -> dict[str, Any]:
-    return {
-        "name": c.name,
-        "dtype": c.dtype,
-        "non_empty": c.non_empty,
-        "info_types": [
-            {
-                "type": h.type,
-                "score": h.score,
-                "hits": h.hits,
-                "checked": h.checked,
-                "detector": h.detector,
-            }
-            for h in c.info_types
-        ],
-        "category": c.category,
-        "sensitive": c.sensitive,
-        "role": c.role,
-        "grade": _grade_dict(c.grade),
-        "samples": list(c.samples),
-    }
-
-
-def table_dict(t: TableProfile) -> dict[str, Any]:
-    """A table in the shape of the JSON report contract (no sketch bytes)."""
-    ind = t.individuals
-    return {
-        "name": t.name,
-        "rows": t.rows,
-        "rows_exact": t.rows_exact,
-        "rows_sampled": t.rows_sampled,
-        "individuals": None
-        if ind is None
-        else {
-            "estimate": ind.estimate,
-            "key": ind.key,
-            "column": ind.column,
-            "minors_under_14": ind.minors_under_14,
-        },
-        "grade": _grade_dict(t.grade),
-        "columns": [_column_dict(c) for c in t.columns],
-        "warnings": list(t.warnings),
-    }
-
-
 def table_record_dict(rec: TableRecord) -> dict[str, Any]:
     """``show TABLE --format json``: the table plus where and when it was recorded."""
     return {
@@ -269,7 +213,7 @@ def scan_dict(rec: ScanRecord) -> dict[str, Any]:
                     {
                         "name": d.name,
                         "chars": d.chars,
-                        "grade": _grade_dict(d.grade),
+                        "grade": grade_dict(d.grade),
                         "findings": [
                             {
                                 "type": f.type,

@@ -129,7 +129,8 @@ def _individuals(ind: Individuals | None) -> dict[str, Any] | None:
     }
 
 
-def _table(table: TableProfile) -> dict[str, Any]:
+def table_dict(table: TableProfile) -> dict[str, Any]:
+    """A table as the contract shows it (also ``fenji catalogue show --format json``)."""
     return {
         "name": table.name,
         "rows": table.rows,
@@ -168,7 +169,7 @@ def _source(src: SourceProfile) -> dict[str, Any]:
         "kind": src.kind,
         "encoding": src.encoding,
         "errors": [redact_text(e) for e in src.errors],
-        "tables": [_table(t) for t in src.tables],
+        "tables": [table_dict(t) for t in src.tables],
         "documents": [_document(d) for d in src.documents],
     }
 
