@@ -15,6 +15,7 @@ again in a second pass over that column alone.
 from __future__ import annotations
 
 import ctypes
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -140,6 +141,7 @@ class TableCounter:
         self.head_rows = 0
         self.probe_buffer: list[pl.DataFrame] = []  # table probe rows not probed yet
         self.buffered = 0
+        self.cost: dict[str, float] = {}  # seconds each column took on the last batch
 
     def _probe_rows(self, height: int) -> np.ndarray | None:
         """Positions of this batch's rows that are table probe rows (None: all of them)."""
@@ -173,27 +175,41 @@ class TableCounter:
         if self.head_rows < SAMPLE_ROWS:
             self.heads.append(batch.head(SAMPLE_ROWS - self.head_rows))
             self.head_rows += self.heads[-1].height
+        done: dict[str, Prepared] = {}
         with _pool(batch.width) as pool:
-            preps = dict(
-                zip(
-                    batch.columns,
-                    pool.map(lambda c: prepare(batch[c], texts[c], rs), batch.columns),
-                    strict=True,
-                )
-            )
             if first:
-                self._guess(texts, preps)
+                done = dict(
+                    zip(
+                        batch.columns,
+                        pool.map(lambda c: prepare(batch[c], texts[c], rs), batch.columns),
+                        strict=True,
+                    )
+                )
+                self._guess(texts, done)
             elif flushed:
                 self._check()
-            todo = [c for c in batch.columns if c not in self.dirty]
-            counted = pool.map(lambda c: count_evidence(preps[c], self.guess[c], rs), todo)
-            for c, ev in zip(todo, counted, strict=True):
-                self.pending[c].add(ev)
+            # One task per column, the costliest first (as timed on the previous batch), so
+            # the slowest column does not start last and keep the other threads idle.
+            order = sorted(batch.columns, key=lambda c: -self.cost.get(c, 0.0))
+            results = pool.map(lambda c: self._count(c, batch, texts, done.get(c)), order)
+            preps = dict(zip(order, results, strict=True))
         for c, prep in preps.items():
             self.stats[c].append(prep.stats)
             self.shown[c] += shown_non_empty(batch[c], prep)
         self.offset += batch.height
         release_memory()
+
+    def _count(
+        self, c: str, batch: pl.DataFrame, texts: pl.DataFrame, prep: Prepared | None
+    ) -> Prepared:
+        """Prepare (unless done) and count one column of a batch; notes how long it took."""
+        started = time.perf_counter()
+        if prep is None:
+            prep = prepare(batch[c], texts[c], self.rs)
+        if c not in self.dirty:
+            self.pending[c].add(count_evidence(prep, self.guess[c], self.rs))
+        self.cost[c] = time.perf_counter() - started
+        return prep
 
     def _flush(self, extra: pl.DataFrame | None = None) -> dict[str, Flags]:
         """Probe the table probe rows gathered so far, and the ``extra`` rows whose flags are
