@@ -383,3 +383,28 @@ def test_unreachable_database_message_hides_password(pg_url: str) -> None:
     assert "hunter22secret" not in message
     assert "***" in message and "fenji_cat_no_such_db" in message
     assert "\n" not in message
+
+
+def test_compute_runs_table_made_before_revision_0004_is_kept(tmp_path: Path) -> None:
+    # fenji 0.1 created fenji_compute_runs with create_all on a catalogue at revision 0003.
+    from alembic import command
+    from sqlalchemy import create_engine, insert, select
+
+    from fenji.catalogue.compute_runs import runs
+    from fenji.catalogue.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0003")
+        runs.create(conn)
+        conn.execute(insert(runs).values(
+            run_id="r1", command="psi", protocol="openmined-psi", role="serve", parties=[],
+            tls=False, inputs={}, revealed_to_me=[], revealed_to_others=[], result={},
+            status="ok", started_at=datetime(2026, 1, 1), finished_at=datetime(2026, 1, 1),
+            tool_version="0.1.0",
+        ))
+    engine.dispose()
+    with Catalogue(url) as cat, cat.engine.connect() as conn:
+        assert current_revision(conn) == "0004"
+        assert conn.execute(select(runs.c.run_id)).scalars().all() == ["r1"]

@@ -38,7 +38,7 @@ def url(catalogue_db_url: str) -> str:
 
 def test_migration_matches_models(url: str) -> None:
     with Catalogue(url) as cat, cat.engine.connect() as conn:
-        assert current_revision(conn) == head_revision() == "0003"
+        assert current_revision(conn) == head_revision() == "0004"
         ctx = MigrationContext.configure(
             conn, opts={"compare_type": True, "version_table": VERSION_TABLE})
         assert compare_metadata(ctx, Base.metadata) == []

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from fenji import __version__
-from fenji.catalogue import ledger, migrate  # noqa: F401 - ledger adds fenji_exports to models
+from fenji.catalogue import compute_runs, ledger, migrate  # noqa: F401 - they add tables to models
 from fenji.catalogue.models import (
     STATUS_COMPLETE,
     STATUS_INTERRUPTED,
