@@ -4,8 +4,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
+# The spu extra needs numpy<2: it gets its own venv, used only for the spu PSI tests.
+SPU_VENV := .venv-spu
+SPU_STAMP := $(SPU_VENV)/.installed
 
-.PHONY: demo demo-compute test lint bench clean venv
+.PHONY: demo demo-compute test test-spu lint bench clean venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,6 +20,12 @@ $(STAMP): pyproject.toml
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev,spark]'
 	@touch $(TEST_STAMP)
+
+$(SPU_STAMP): pyproject.toml
+	@test -x $(SPU_VENV)/bin/python || $(PY) -m venv $(SPU_VENV)
+	$(SPU_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SPU_VENV)/bin/python -m pip install -q -e '.[dev,spu]'
+	@touch $(SPU_STAMP)
 
 $(BENCH_STAMP): $(TEST_STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev,spark,bench]'
@@ -40,9 +49,14 @@ lint: $(TEST_STAMP)
 
 test: lint
 	$(BIN)/pytest -n 2 tests
+	$(MAKE) test-spu
+
+# PSI on SecretFlow's spu, in its own venv (the tests skip, saying why, where spu cannot install).
+test-spu: $(SPU_STAMP)
+	$(SPU_VENV)/bin/pytest -n 2 tests/test_compute_psi_spu.py
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) demo-data demo-out demo-report.html .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SPU_VENV) demo-data demo-out demo-report.html .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import stat
 from pathlib import Path
@@ -39,7 +40,10 @@ def people(tmp_path: Path) -> Path:
         (["--serve", "{f}", "--column", "tel", "--port", "0"], "no column 'tel'"),
         (["--serve", "{f}", "--column", "phone", "--type", "VIN", "--port", "0"],
          "does not hold VIN values"),
-        (["--serve", "{f}", "--column", "phone", "--backend", "spu"], "planned optional extra"),
+        (["--serve", "{f}", "--column", "phone", "--backend", "nope"],
+         "--backend 'nope': valid: openmined-psi, spu"),
+        (["--serve", "{f}", "--column", "phone", "--protocol", "kkrt"],
+         "apply to --backend spu only"),
     ],
 )
 def test_psi_input_errors(args: list[str], message: str, people: Path) -> None:
@@ -49,6 +53,17 @@ def test_psi_input_errors(args: list[str], message: str, people: Path) -> None:
     assert message in result.output
     lines = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and "13800138000" not in result.output
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("spu") is not None, reason="spu is installed (this venv has the extra)"
+)
+def test_spu_backend_without_the_extra_says_how_to_install(people: Path) -> None:
+    argv = ["psi", "--serve", str(people), "--column", "phone", "--backend", "spu",
+            "--no-catalogue"]
+    result = CliRunner().invoke(compute_app, argv)
+    assert result.exit_code == 2, result.output
+    assert "pip install 'fenji[spu]'" in result.output and "numpy<2" in result.output
 
 
 def test_train_input_errors() -> None:

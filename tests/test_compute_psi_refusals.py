@@ -127,3 +127,60 @@ def test_tls_client_verifies_the_server_name(tmp_path: Path) -> None:
         server_ctx=wire.server_context(files), client_ctx=client,
     )
     assert isinstance(joined, ProtocolError) and "TLS handshake failed" in str(joined)
+
+
+def test_spu_settings_are_checked_without_spu() -> None:
+    from fenji.compute.psi_spu import settings
+    from fenji.errors import InputError
+
+    assert settings(None, None, None, False, None).label() == "RR22"
+    assert settings("ECDH", "SM2", 0, False, None).label() == "ECDH SM2"
+    assert settings("ecdh", None, None, False, None).curve == "curve25519"
+    for args, message in (
+        (("rr22", None, None, True, None), "use --backend openmined-psi"),
+        (("oprf", None, None, False, None), "valid: ecdh, kkrt, rr22"),
+        (("kkrt", "sm2", None, False, None), "--protocol ecdh only"),
+        (("ecdh", "p256", None, False, None), "valid: curve25519, fourq, secp256k1, sm2"),
+        (("rr22", None, -1, False, None), "--link-port -1"),
+        (("rr22", None, None, False, wire.TlsFiles(ca=Path("ca.crt"))), "on both sides"),
+    ):
+        with pytest.raises(InputError, match=message):
+            settings(*args)
+
+
+def test_native_error_text_is_scrubbed_of_values() -> None:
+    from fenji.compute.spu_worker import scrub
+
+    text = (
+        "what: \n\t[external/yacl~/yacl/link/context.cc:194] key 13800138000 of a@b.cn failed\n"
+        "stacktrace: \n#0 yacl::link::Context::ConnectToMesh()+0x7f"
+    )
+    assert scrub(text) == "key … of … failed"
+    assert scrub("") == "no detail"
+
+
+def test_client_shares_nothing_without_share_result() -> None:
+    a, b = _ids(60, 12), _ids(60, 12)
+    sock = wire.listen("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    told: list[str] = []
+
+    def careless_server() -> None:  # asks for the result although the client did not agree
+        ch = wire.accept(sock, None, 10)
+        size = int(ch.recv_json("hello")["size"])
+        ch.send_json({"ok": True, "size": a.size, "want_result": True})
+        server, setup = psi._setup(a.values.to_list(), size, True)
+        ch.send(b"B", setup)
+        psi._answer(server, ch, size, True, "request")
+        try:
+            ch.recv_json("reversed setup")
+        except ProtocolError as exc:
+            told.append(str(exc))
+        ch.close()
+
+    thread = threading.Thread(target=careless_server)
+    thread.start()
+    with pytest.raises(ProtocolError, match="--share-result was not given"):
+        psi.run_connect(b, "127.0.0.1", port, None, PsiOptions(timeout=10))
+    thread.join(20)
+    assert told and "--share-result was not given" in told[0]

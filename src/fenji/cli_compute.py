@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fenji.compute.wire import TlsFiles
 from fenji.errors import FenjiError, InputError
@@ -64,12 +65,13 @@ OutputOpt = Annotated[Path | None, Opt("--output", "-o", help="Also write the JS
 
 
 def _fail(exc: FenjiError) -> typer.Exit:
-    err.print(f"[red]error:[/] {exc}")
+    # Escaped: messages may hold brackets, e.g. "pip install 'fenji[spu]'".
+    err.print(f"[red]error:[/] {escape(str(exc))}")
     return typer.Exit(exc.exit_code)
 
 
 def _warn(text: str) -> None:
-    err.print(f"[red]error:[/] {text}")
+    err.print(f"[red]error:[/] {escape(text)}")
 
 
 @contextmanager
@@ -131,8 +133,15 @@ def psi_command(
                                       "learn the result too.")] = False,
     max_peer_size: Annotated[int | None, Opt("--max-peer-size", help="Serving: refuse larger "
                                              "partner sets.")] = None,
-    backend: Annotated[str, Opt("--backend", help="PSI library: openmined-psi (spu: planned "
-                                "optional extra).")] = "openmined-psi",
+    backend: Annotated[str, Opt("--backend", help="PSI library: openmined-psi (ECDH P-256) or "
+                                "spu (extra: pip install 'fenji\\[spu]').")] = "openmined-psi",
+    psi_protocol: Annotated[str | None, Opt("--protocol", help="spu: rr22 (default), kkrt or "
+                                            "ecdh.")] = None,
+    curve: Annotated[str | None, Opt("--curve", help="spu ECDH curve: curve25519 (default), sm2, "
+                                     "fourq or secp256k1.")] = None,
+    link_port: Annotated[int | None, Opt("--link-port", help="spu: port of spu's own link, which "
+                                         "the partner connects to (serving: --port + 1; "
+                                         "connecting: any free one).")] = None,
     cert: CertOpt = None,
     key: KeyOpt = None,
     ca: CaOpt = None,
@@ -161,6 +170,18 @@ def psi_command(
         psi.check_backend(backend)
         tls = TlsFiles(cert, key, ca)
         ctx = wire.server_context(tls) if serve else wire.client_context(tls)
+        spu = None
+        if backend == "spu":
+            from fenji.compute import psi_spu
+
+            spu = psi_spu.settings(
+                psi_protocol, curve, link_port, size_only, tls if ctx is not None else None
+            )
+        elif (psi_protocol, curve, link_port) != (None, None, None):
+            raise InputError(
+                "--protocol, --curve and --link-port apply to --backend spu only "
+                "(openmined-psi always runs ECDH on P-256)"
+            )
         address = wire.parse_address(connect, "--connect") if connect else None
         opts = psi.PsiOptions(
             size_only=size_only, want_result=serve is not None and output is not None,
@@ -170,7 +191,9 @@ def psi_command(
         run = runner.RunLog("psi", catalogue, no_catalogue, purpose)
         if ctx is None:
             _warn_plain("PSI")
-        summary = run.record(lambda: runner.run_psi(run, req, opts, ctx, _say(quiet)), _warn)
+        summary = run.record(
+            lambda: runner.run_psi(run, req, opts, ctx, _say(quiet), spu), _warn
+        )
         _emit("fenji compute psi", summary, fmt, None)
 
 

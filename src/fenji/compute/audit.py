@@ -4,8 +4,8 @@ PIPL Art. 69 presumes the processor at fault unless it proves otherwise, so ever
 (successful or not) leaves one row in the catalogue database on each side. The record holds
 counts, aggregates and names of what was revealed, never an identifier or a row of data.
 
-The table is created with ``metadata.create_all`` on the catalogue URL. TODO(lead): replace this
-with an Alembic revision in ``fenji.catalogue.migrations`` once the pending revisions land.
+The table (``fenji.catalogue.compute_runs``) is part of the catalogue schema: opening the log
+opens the catalogue, which brings its database to the newest Alembic revision (0004 adds it).
 """
 
 from __future__ import annotations
@@ -16,53 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    insert,
-    select,
-)
-from sqlalchemy.dialects import mysql
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from fenji import __version__
+from fenji.catalogue.compute_runs import runs
 from fenji.errors import CatalogueError
-
-metadata = MetaData()
-_Id = BigInteger().with_variant(Integer(), "sqlite")
-_Time = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-
-runs = Table(
-    "fenji_compute_runs",
-    metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
-    Column("run_id", String(64), nullable=False, index=True),  # shared by all parties of a run
-    Column("command", String(16), nullable=False),  # psi | stats | train
-    Column("protocol", String(200), nullable=False),
-    Column("role", String(64), nullable=False),  # serve | connect | party 1 of 3
-    Column("parties", JSON, nullable=False),  # [{"index", "address", "subject"}]
-    Column("tls", Boolean, nullable=False),
-    Column("inputs", JSON, nullable=False),  # source, columns, info type, counts
-    Column("revealed_to_me", JSON, nullable=False),
-    Column("revealed_to_others", JSON, nullable=False),
-    Column("result", JSON, nullable=False),  # sizes / aggregates / model (no identifiers)
-    Column("purpose", Text, nullable=True),
-    Column("status", String(16), nullable=False),  # ok | failed
-    Column("error", Text, nullable=True),
-    Column("started_at", _Time, nullable=False),
-    Column("finished_at", _Time, nullable=False),
-    Column("tool_version", String(32), nullable=False),
-)
 
 
 @dataclass(frozen=True)
@@ -98,19 +58,16 @@ def _plain(value: Any) -> Any:
 
 
 class AuditLog:
-    """The compute-run table in the catalogue database (created on first use)."""
+    """The compute-run table in the catalogue database (migrated like the rest of it)."""
 
     def __init__(self, url: str | None = None) -> None:
         # Imported here: the catalogue package loads Alembic, which --no-catalogue never needs.
-        from fenji.catalogue.urls import redact, resolve_url
+        from fenji.catalogue import Catalogue
 
-        self.url = resolve_url(url)
-        self.display_url = redact(self.url)
-        try:
-            self.engine: Engine = create_engine(self.url)
-            metadata.create_all(self.engine)
-        except SQLAlchemyError as exc:
-            raise self._error("cannot open", exc) from exc
+        self._catalogue = Catalogue(url)  # opens and migrates; refuses a newer schema
+        self.url = self._catalogue.url
+        self.display_url = self._catalogue.display_url
+        self.engine: Engine = self._catalogue.engine
 
     def _error(self, action: str, exc: SQLAlchemyError) -> CatalogueError:
         orig = getattr(exc, "orig", None) or exc

@@ -50,15 +50,15 @@ def _psi() -> Any:
 
 
 def check_backend(name: str) -> None:
-    """Only ``openmined-psi`` is built in; ``spu`` (RR22/KKRT, SM2 ECDH) is a planned extra."""
+    """``openmined-psi`` (built in) or ``spu`` (optional extra: it must be installed)."""
     if name == BACKEND:
         return
     if name == "spu":
-        raise InputError(
-            "--backend spu: SecretFlow's spu (RR22/KKRT PSI, SM2-curve ECDH) is a planned optional "
-            "extra, not installed in this build; use --backend openmined-psi (docs/compute.md)"
-        )
-    raise InputError(f"--backend {name!r}: valid: openmined-psi, spu (planned)")
+        from fenji.compute.psi_spu import check_installed
+
+        check_installed()
+        return
+    raise InputError(f"--backend {name!r}: valid: openmined-psi, spu")
 
 
 def backend_version() -> str:
@@ -137,10 +137,8 @@ def _query(items: list[str], ch: Channel, reveal: bool, step: str) -> list[int] 
     return int(client.GetIntersectionSize(setup, response))
 
 
-def _check_hello(hello: dict[str, Any], ids: Identifiers, opts: PsiOptions) -> str | None:
-    """Why the serving side refuses the partner's hello, or None to go on."""
-    if hello.get("protocol") != PROTOCOL or hello.get("version") != VERSION:
-        return f"protocol {hello.get('protocol')} v{hello.get('version')}; we speak {PROTOCOL} v1"
+def peer_refusal(hello: dict[str, Any], ids: Identifiers, opts: PsiOptions) -> str | None:
+    """Checks of a partner's hello shared by both backends: type, size, result sharing."""
     if hello.get("info_type") != ids.info_type:
         return (
             f"the partner matches {hello.get('info_type')} identifiers, the serving side "
@@ -154,14 +152,26 @@ def _check_hello(hello: dict[str, Any], ids: Identifiers, opts: PsiOptions) -> s
             f"the partner's set ({size} identifiers) exceeds the serving side's "
             f"--max-peer-size {opts.max_peer_size}"
         )
-    if opts.size_only and hello.get("mode") != "size":
-        return "the serving side allows only the intersection size: connect with --size-only"
     if opts.want_result and not hello.get("share_result"):
         return (
             "the serving side asks to learn the result too (it passed --output); "
             "connect with --share-result to agree, or ask it to drop --output"
         )
     return None
+
+
+def _check_hello(hello: dict[str, Any], ids: Identifiers, opts: PsiOptions) -> str | None:
+    """Why the serving side refuses the partner's hello, or None to go on."""
+    if hello.get("protocol") == "fenji-psi-spu":
+        return (
+            "the partner runs --backend spu, the serving side --backend openmined-psi: "
+            "both must pass the same --backend"
+        )
+    if hello.get("protocol") != PROTOCOL or hello.get("version") != VERSION:
+        return f"protocol {hello.get('protocol')} v{hello.get('version')}; we speak {PROTOCOL} v1"
+    if opts.size_only and hello.get("mode") != "size":
+        return "the serving side allows only the intersection size: connect with --size-only"
+    return peer_refusal(hello, ids, opts)
 
 
 def serve(
@@ -259,6 +269,10 @@ def run_connect(
         else:
             matches, size = None, found
         shared = bool(reply.get("want_result"))
+        if shared and not opts.share_result:  # a serving side that skipped its own check
+            reason = "the serving side wants the result, but --share-result was not given"
+            ch.send_error(reason)
+            raise ProtocolError(f"partner {ch.peer}: {reason}")
         if shared and matches is not None:
             server_psi, setup = _setup(matches.to_list(), peer_size, True)
             ch.send(b"B", setup)

@@ -158,15 +158,21 @@ class PsiRequest:
     output: Path | None
 
 
-def run_psi(run: RunLog, req: PsiRequest, opts: Any, ctx: Any, say: Say) -> dict[str, Any]:
-    """Serve or connect, write this side's matches to ``req.output`` when it learnt them."""
-    from fenji.compute import psi, wire
+def run_psi(
+    run: RunLog, req: PsiRequest, opts: Any, ctx: Any, say: Say, spu: Any = None
+) -> dict[str, Any]:
+    """Serve or connect, write this side's matches to ``req.output`` when it learnt them.
+
+    ``spu`` (``psi_spu.SpuSettings``) runs the optional spu backend instead of openmined-psi.
+    """
+    from fenji.compute import psi, psi_spu, wire
     from fenji.compute.normalize import prepare
 
     values = io.read_columns(req.target, [req.column], req.table).get_column(req.column)
     ids = prepare(values, req.column, req.info_type)
     run.fields.update(
-        protocol=psi.backend_version(), role="connect" if req.address else "serve",
+        protocol=psi_spu.describe(spu) if spu is not None else psi.backend_version(),
+        role="connect" if req.address else "serve",
         inputs={"source": where(req.target), "column": req.column, "table": req.table,
                 "info_type": ids.info_type, "rows": ids.rows, "distinct": ids.size,
                 "invalid": ids.invalid},
@@ -174,7 +180,12 @@ def run_psi(run: RunLog, req: PsiRequest, opts: Any, ctx: Any, say: Say) -> dict
     if req.address is None:
         sock = wire.listen(req.bind, req.port)
         say(f"listening on {req.bind}:{sock.getsockname()[1]} for one partner")
-        result = psi.serve(ids, sock, ctx, opts)
+        if spu is not None:
+            result = psi_spu.serve(ids, sock, ctx, opts, spu, say)
+        else:
+            result = psi.serve(ids, sock, ctx, opts)
+    elif spu is not None:
+        result = psi_spu.run_connect(ids, *req.address, ctx, opts, spu, say)
     else:
         result = psi.run_connect(ids, *req.address, ctx, opts)
     output = str(req.output) if req.output is not None and result.matches is not None else None
