@@ -293,3 +293,30 @@ def test_k_search_from_a_reviewed_profile_can_be_saved(people_csv: Path, tmp_pat
     same = invoke("deidentify", str(people_csv), "--profile", str(profile),
                   "--save-profile", str(people_csv), "-o", str(tmp_path / "o2.csv"))  # fmt: skip
     assert same.exit_code == 2 and "is the input file" in same.stderr
+
+
+def test_risk_reads_the_roles_deidentify_saved_beside_its_output(people_csv: Path) -> None:
+    done = invoke("deidentify", str(people_csv), "--auto", "--k", "5", *ROLES, "--format", "json")
+    assert done.exit_code == 0, done.output
+    out = people_csv.with_name("people.deid.csv")
+    promised = json.loads(done.stdout)["risk"]
+    measured = invoke("risk", str(out), "--format", "json")
+    assert measured.exit_code == 0, measured.output
+    assert "roles from the profile" in measured.stderr
+    assert "people.deid.profile.yaml" in measured.stderr
+    risk = json.loads(measured.stdout)
+    grade = risk["effect_grade"]
+    # The generalised birth date is still a quasi-identifier; pseudonyms no longer identify.
+    assert grade["basis"] == "profile" and "出生日期" in grade["quasi_identifiers"]
+    assert grade["direct_identifiers"] == [] and grade["level"] == promised["effect_grade"]["level"]
+    assert risk["k"] == promised["k"] >= 5
+    # Without the profile the scanner no longer sees the generalised dates: k looks higher.
+    scanned = json.loads(invoke("risk", str(out), "--no-profile", "--format", "json").stdout)
+    assert scanned["effect_grade"]["basis"] == "scan"
+    assert "出生日期" not in scanned["effect_grade"]["quasi_identifiers"]
+    assert scanned["k"] > risk["k"]
+    explicit = invoke("risk", str(out), "--profile", str(out.with_name("people.deid.profile.yaml")),
+                      "--quasi", "性别", "--format", "json")  # fmt: skip
+    assert json.loads(explicit.stdout)["effect_grade"]["basis"] == "declared and profile"
+    both = invoke("risk", str(out), "--profile", "x.yaml", "--no-profile")
+    assert both.exit_code == 2 and "exclude each other" in both.stderr

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from fenji.deid.effect import DEFAULT_SCENARIO, SCENARIOS, scenario_threshold
-from fenji.deid.engine import deidentify
+from fenji.deid.engine import deidentify, output_roles
 from fenji.deid.io import (
     file_format,
     is_url,
@@ -28,7 +28,7 @@ from fenji.deid.io import (
 )
 from fenji.deid.kanon import KResult, levels_of, search_k
 from fenji.deid.keys import load_key
-from fenji.deid.profile import auto_profile, load_profile, save_profile
+from fenji.deid.profile import Profile, auto_profile, load_profile, save_profile
 from fenji.deid.report import deid_report, print_deid, print_risk
 from fenji.deid.risk import measure_risk
 from fenji.errors import FenjiError, InputError, SourceError, choices
@@ -293,16 +293,44 @@ def risk_command(
     use_scan: bool = typer.Option(
         True, "--scan/--no-scan", help="Fill in undeclared roles from fenji's scanner."
     ),
+    profile: Path | None = typer.Option(
+        None, "--profile", help="Roles from this de-identification profile (default: the "
+        "NAME.profile.yaml that fenji deidentify wrote beside the input, if any).",
+    ),
+    no_profile: bool = typer.Option(
+        False, "--no-profile", help="Ignore a profile beside the input."
+    ),
     fmt: str = typer.Option("table", "--format", help="Output format: table or json."),
 ) -> None:
     """Measure re-identification risk: k, l, uniques, prosecutor/journalist/marketer risk,
     records at risk and the GB/T 42460-2023 effect grade."""
     with _clean_exit():
+        if profile is not None and no_profile:
+            raise InputError("--profile and --no-profile exclude each other")
+        roles = _profile_roles(input, profile, no_profile)
         _risk(
             input, table, _names(quasi, "--quasi"), _names(sensitive, "--sensitive"),
             _names(direct, "--direct"), population, population_table, threshold, scenario,
-            use_scan, fmt,
+            use_scan, fmt, roles,
         )  # fmt: skip
+
+
+def _profile_roles(target: str, explicit: Path | None, ignore: bool) -> tuple[str, Profile] | None:
+    """(path, profile) from ``--profile``, or the profile ``fenji deidentify`` saved beside a
+    file input (``out.csv`` -> ``out.profile.yaml``).
+
+    The output's own roles matter here: a generalised date (``1980s``) no longer looks like a
+    date to the scanner, but it is still a quasi-identifier.
+    """
+    if ignore:
+        return None
+    path = explicit
+    if path is None and not is_url(target):
+        beside = Path(target).with_name(f"{Path(target).stem}.profile.yaml")
+        path = beside if beside.is_file() else None
+    if path is None:
+        return None
+    return str(path), load_profile(path)
 
 
 def _risk(
@@ -317,14 +345,28 @@ def _risk(
     scenario: str,
     use_scan: bool,
     fmt: str,
+    profile: tuple[str, Profile] | None = None,
 ) -> None:
     _check_choice(fmt, FORMATS, "--format")
     _check_choice(scenario, tuple(SCENARIOS), "--scenario")
     with _status("measuring risk") as progress:
         frame = read_table(target, table)
         basis, roles_known = "declared", bool(quasi or direct or sensitive)
+        if profile is not None:
+            # Declared roles win; the profile gives the output's roles for the rest (see
+            # ``output_roles``: a pseudonymised identifier no longer identifies by itself).
+            where, rules = profile
+            declared = set(quasi) | set(direct) | set(sensitive)
+            out_direct, out_quasi, out_sensitive = output_roles(
+                rules, [c for c in frame.columns if c not in declared]
+            )
+            direct = direct or tuple(out_direct)
+            quasi = quasi or tuple(out_quasi)
+            sensitive = sensitive or tuple(out_sensitive)
+            basis, roles_known = ("declared and profile" if declared else "profile"), True
+            typer.echo(f"roles from the profile {where}", err=True)
         scanned = None
-        if use_scan and (not quasi or not direct):
+        if use_scan and profile is None and (not quasi or not direct):
             progress("scanning for identifiers")
             scanned = _scan_columns(target, table)
         if scanned is None and not quasi:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,15 +129,11 @@ def deidentify(
         for name in frame.columns
         if name in result.columns
     )
-    direct = [
-        r.column
-        for r in profile.rules
-        if r.role == "direct" and r.operator not in REMOVES_DIRECT and r.column in result.columns
-    ]
+    direct, _, sensitive = output_roles(profile, result.columns)
     risk = measure_risk(
         result,
         quasi,
-        [c for c in profile.columns_with("sensitive") if c in result.columns],
+        sensitive,
         scenario=scenario,
         direct=direct,
         basis="profile",
@@ -153,6 +149,25 @@ def deidentify(
         dropped_columns=tuple(c for c in frame.columns if c not in result.columns),
         risk=risk,
     )
+
+
+def output_roles(
+    profile: Profile, columns: Sequence[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """(direct, quasi, sensitive) columns of the output ``profile`` made, among ``columns``.
+
+    A direct identifier that was pseudonymised, hashed, redacted or suppressed no longer
+    identifies by itself; one only generalised is a quasi-identifier now.
+    """
+    present = set(columns)
+    direct = [
+        r.column
+        for r in profile.rules
+        if r.role == "direct" and r.operator not in REMOVES_DIRECT and r.column in present
+    ]
+    quasi = [c for c in _quasi_after(profile) if c in present]
+    sensitive = [c for c in profile.columns_with("sensitive") if c in present]
+    return direct, quasi, sensitive
 
 
 def _quasi_after(profile: Profile) -> list[str]:
