@@ -105,9 +105,14 @@ def strip_cells(values: pl.Series, strip: str) -> pl.Series:
     )
 
 
-def compact(values: pl.Series, step: str) -> pl.Series:
+def compact(values: pl.Series, step: str, trimmed: bool = False) -> pl.Series:
     """A ``COMPACT`` step over candidates, rewriting only the cells it may change (and cells of
-    a common fixed form the cheap way)."""
+    a common fixed form the cheap way). ``trimmed``: the candidates come from a view that was
+    already trimmed, so the steps' own trimming would change nothing."""
+    if trimmed and step == "trim":
+        return values
+    if trimmed and step == "lower":
+        return apply(PREPROCESS["lower"], values)
     full = partial(apply, COMPACT[step])
     if step in COMPACT_CHANGES:
         return _rewrite(values, values.str.contains(COMPACT_CHANGES[step]), full)
@@ -187,7 +192,7 @@ def evaluate(
             if rows.size:  # compact and validate the matched values only
                 matched[rows] = True
                 picked = cell_view if rows.size == n else cell_view.gather(rows)
-                candidates = compact(picked, rec.compact)
+                candidates = compact(picked, rec.compact, "trim" in rec.preprocess)
                 conf[rows] = np.maximum(conf[rows], _confidence(candidates, p))
         cells[rec.id] = CellEval(matched, conf)
     texts: dict[str, TextEval] = {}
