@@ -131,6 +131,9 @@ def test_targets_name_files_datasets_prefixed_paths_and_tables(tmp_path: Path) -
     )
     with pytest.raises(SourceError, match="database URLs are for the local engine"):
         resolve("sqlite:///shop.db")
+    with pytest.raises(SourceError, match=r"^postgresql://analyst:\*\*\*@db/crm: ") as refused:
+        resolve("postgresql://analyst:s3cret@db/crm")
+    assert "s3cret" not in str(refused.value)
     with pytest.raises(SourceError, match="parquet:s3a://bucket/people"):
         resolve("s3a://bucket/people/")
 

@@ -25,6 +25,7 @@ from fenji.errors import FenjiError, SourceError
 from fenji.individuals import hmac_key
 from fenji.model import ScanResult, SourceProfile, TableProfile
 from fenji.packs import Pack, load_pack
+from fenji.report.contract import redact_uri
 from fenji.scan import ScanOptions
 from fenji.spark.engine import profile_dataframe
 from fenji.spark.targets import read, resolve
@@ -155,7 +156,8 @@ def scan_spark(
         try:
             where = resolve(str(target))
         except SourceError as exc:
-            sources.append(SourceProfile(uri=str(target), kind="error", errors=(str(exc),)))
+            uri = redact_uri(str(target))  # a database URL given by mistake may hold a password
+            sources.append(SourceProfile(uri=uri, kind="error", errors=(str(exc),)))
             continue
         if opts.tables and not fnmatchcase(where.name, opts.tables):
             continue

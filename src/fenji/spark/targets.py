@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fenji.errors import SourceError, choices
+from fenji.report.contract import redact_uri
 from fenji.sources.delimited import sniff_delimiter
 from fenji.sources.encoding import read_head
 
@@ -67,9 +68,9 @@ def resolve(target: str) -> SparkTarget:
         fmt = FORMATS.get(Path(name).suffix.lower())
         if fmt is None:
             raise SourceError(
-                f"{target}: Spark reads URLs of {choices(sorted(set(FORMATS)))} files; prefix a "
-                "dataset directory or database with its format, e.g. parquet:s3a://bucket/people "
-                "(database URLs are for the local engine)"
+                f"{redact_uri(target)}: Spark reads URLs of {choices(sorted(set(FORMATS)))} "
+                "files; prefix a dataset directory with its format, e.g. "
+                "parquet:s3a://bucket/people (database URLs are for the local engine)"
             )
         return SparkTarget(target, fmt, Path(name).stem, target)
     path = Path(target)
