@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import uuid
 from pathlib import Path
 
@@ -233,3 +234,17 @@ def test_documents_are_scanned_beside_tables(tmp_path: Path) -> None:
     assert {"CN_MOBILE_PHONE", "CN_RESIDENT_ID"} <= types
     assert RAW_ID not in out and RAW_MOBILE not in out
     assert any(t["name"] == "customers" for s in report["sources"] for t in s["tables"])
+
+
+def test_error_messages_keep_their_brackets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rich would read "[spark]" or "[/]" in a message as markup (and drop or choke on it).
+    missing = tmp_path / "exports[2024][/].csv"
+    code, _, err = _scan(str(missing), "--no-catalogue", "-f", "json")
+    assert code == 2 and "exports[2024][/].csv" in " ".join(err.split())
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # as if pyspark were not installed
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    people = _people(tmp_path / "people.csv")
+    code, _, err = _scan("--engine", "spark", str(people), "--no-catalogue", "-f", "json")
+    assert code == 2 and "pip install 'fenji[spark]'" in err and "Traceback" not in err

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from fenji import __version__
@@ -177,11 +178,11 @@ def scan_command(
             emit(result, "table", None)
             err_console.print(f"report written to {output}", highlight=False)
     except FenjiError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
     errors = [e for s in result.sources for e in s.errors]
     for e in errors:
-        err_console.print(f"[red]error:[/] {e}", highlight=False)
+        err_console.print(f"[red]error:[/] {escape(e)}", highlight=False)
     if errors:
         raise typer.Exit(2)
     if threshold is not None and any(
@@ -211,7 +212,7 @@ def _run_with_progress(
         task = progress.add_task("scanning", total=None)
 
         def start(source: str, table: str) -> None:
-            progress.update(task, description=f"{Path(source).name} › {table}")
+            progress.update(task, description=escape(f"{Path(source).name} › {table}"))
 
         def done(_source: str, _table: str) -> None:
             progress.advance(task)

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fenji.deid.effect import DEFAULT_SCENARIO, SCENARIOS, scenario_threshold
 from fenji.deid.engine import deidentify, output_roles
@@ -55,8 +56,9 @@ def _status(message: str) -> Iterator[Callable[[str], None]]:
     if not console.is_terminal:
         yield lambda _msg: None
         return
-    with console.status(message) as status:
-        yield lambda msg: status.update(msg)
+    # Escaped: messages name files, and "[...]" in a file name is not Rich markup.
+    with console.status(escape(message)) as status:
+        yield lambda msg: status.update(escape(msg))
 
 
 def _names(value: str | None, option: str) -> tuple[str, ...]:

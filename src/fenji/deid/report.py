@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fenji.deid.engine import DeidResult
@@ -54,7 +55,7 @@ def deid_report(
 
 def print_deid(report: dict[str, Any], result: DeidResult) -> None:
     console = Console()
-    console.print(f"[bold]{report['input']}[/] -> [bold]{report['output']}[/]")
+    console.print(f"[bold]{escape(report['input'])}[/] -> [bold]{escape(report['output'])}[/]")
     console.print(
         f"records {result.records_in} -> {result.records_out} "
         f"({result.suppressed_records} suppressed)"
