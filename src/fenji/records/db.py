@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -18,8 +19,10 @@ from fenji.errors import CatalogueError, InputError
 Target = Catalogue | Engine | str | None
 """A catalogue object, an engine on a migrated catalogue database, or a catalogue URL."""
 
-__all__ = ["Target", "catalogue_of", "engine_of", "from_db", "now", "parse_when", "safe_detail",
-           "session", "to_db"]
+__all__ = ["Target", "catalogue_of", "engine_of", "from_db", "now", "parse_when", "locked_row",
+           "safe_detail", "session", "to_db"]
+
+R = TypeVar("R")
 
 _MIGRATED: set[str] = set()
 _OPENED: dict[str, Catalogue] = {}
@@ -66,6 +69,17 @@ def session(engine: Engine, action: str) -> Iterator[Session]:
         raise CatalogueError(
             f"catalogue {redact(engine.url)}: {action}: {safe_detail(exc)}"
         ) from exc
+
+
+def locked_row(s: Session, model: type[R], ident: int, name: str, id_word: str) -> R:
+    """Row ``ident`` of ``model``, locked for update; ``InputError`` naming the valid id range
+    ("no incident 9; incident ids run 1 to 4") when there is none."""
+    row = s.get(model, ident, with_for_update=True)
+    if row is None:
+        last = s.scalar(select(func.max(model.id)))  # type: ignore[attr-defined]
+        known = f"{id_word} ids run 1 to {last}" if last else f"no {id_word} is recorded"
+        raise InputError(f"no {name} {ident}; {known}")
+    return row
 
 
 def safe_detail(exc: BaseException, secrets: Iterable[str] = ()) -> str:

@@ -15,13 +15,22 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fenji.catalogue import Catalogue
 from fenji.errors import CatalogueError, InputError, choices
 from fenji.infotypes import INFO_TYPES
 from fenji.records.config import pick, section
-from fenji.records.db import Target, catalogue_of, engine_of, from_db, now, session, to_db
+from fenji.records.db import (
+    Target,
+    catalogue_of,
+    engine_of,
+    from_db,
+    locked_row,
+    now,
+    session,
+    to_db,
+)
 from fenji.records.log import append_in, resolve_key, text_digest
 from fenji.records.models import IncidentRow
 
@@ -206,12 +215,7 @@ def update_incident(
 
 
 def _get(s: Any, incident_id: int) -> IncidentRow:
-    row = s.get(IncidentRow, incident_id, with_for_update=True)
-    if row is None:
-        last = s.scalar(select(func.max(IncidentRow.id)))
-        known = f"incident ids run 1 to {last}" if last else "no incident is recorded"
-        raise InputError(f"no incident {incident_id}; {known}")
-    return row
+    return locked_row(s, IncidentRow, incident_id, "incident", "incident")
 
 
 def get_incident(target: Target, incident_id: int) -> Incident:

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fenji.errors import InputError, choices
 from fenji.records.config import pick, section
-from fenji.records.db import Target, engine_of, from_db, now, session, to_db
+from fenji.records.db import Target, engine_of, from_db, locked_row, now, session, to_db
 from fenji.records.log import EntryRef, append_in, resolve_key, text_digest
 from fenji.records.models import RightsRequestRow
 from fenji.records.subjects import Subject
@@ -168,12 +168,7 @@ def open_request(
 
 
 def _get(s: Any, request_id: int) -> RightsRequestRow:
-    row = s.get(RightsRequestRow, request_id, with_for_update=True)
-    if row is None:
-        last = s.scalar(select(func.max(RightsRequestRow.id)))
-        known = f"request ids run 1 to {last}" if last else "no request is recorded"
-        raise InputError(f"no rights request {request_id}; {known}")
-    return row
+    return locked_row(s, RightsRequestRow, request_id, "rights request", "request")
 
 
 def get_request(target: Target, request_id: int) -> RightsRequest:
