@@ -32,8 +32,8 @@ from fenji.detect.counts import (  # noqa: E402
     merge_evidence,
     merge_stats,
     plan_column,
-    probe_positions,
 )
+from fenji.detect.probe import probe_positions  # noqa: E402
 from fenji.detect.recognizer import general_recognizers  # noqa: E402
 from fenji.errors import SourceError  # noqa: E402
 from fenji.model import TableProfile  # noqa: E402

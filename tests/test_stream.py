@@ -26,9 +26,9 @@ from fenji.detect.counts import (
     merge_stats,
     plan_column,
     prepare,
-    probe_flags,
 )
 from fenji.detect.counts_parts import Distinct, merge_distinct
+from fenji.detect.probe import probe_flags
 from fenji.detect.recognizer import general_recognizers
 from fenji.ids import cn_ric
 from fenji.scan import ScanOptions, scan

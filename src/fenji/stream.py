@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -28,7 +28,6 @@ from fenji.detect.counts import (
     ColumnPlan,
     ColumnStats,
     Evidence,
-    Flags,
     Prepared,
     base_plan,
     column_text,
@@ -37,10 +36,9 @@ from fenji.detect.counts import (
     merge_stats,
     plan_column,
     prepare,
-    probe_flags,
-    probe_positions,
 )
 from fenji.detect.mask import pick_samples
+from fenji.detect.probe import Flags, probe_flags, probe_positions
 from fenji.detect.recognizer import RecognizerSet
 from fenji.grade import grade_column
 from fenji.model import ColumnProfile, InfoTypeHit
@@ -141,6 +139,7 @@ class TableCounter:
         self.head_rows = 0
         self.probe_buffer: list[pl.DataFrame] = []  # table probe rows not probed yet
         self.buffered = 0
+        self.kept: list[pl.DataFrame] = []  # all table probe rows, for the text probe at the end
         self.cost: dict[str, float] = {}  # seconds each column took on the last batch
 
     def _probe_rows(self, height: int) -> np.ndarray | None:
@@ -168,6 +167,7 @@ class TableCounter:
         held = texts if rows is None else texts[rows]
         if held.height:
             self.probe_buffer.append(held)
+            self.kept.append(held)
             self.buffered += held.height
         flushed = not first and self.buffered >= PROBE_FLUSH
         if flushed:  # the first batch's probe rows are probed with its guess, in one call
@@ -211,14 +211,18 @@ class TableCounter:
         self.cost[c] = time.perf_counter() - started
         return prep
 
-    def _flush(self, extra: pl.DataFrame | None = None) -> dict[str, Flags]:
+    def _flush(
+        self, extra: pl.DataFrame | None = None, searched: Collection[str] = ()
+    ) -> dict[str, Flags]:
         """Probe the table probe rows gathered so far, and the ``extra`` rows whose flags are
-        returned rather than kept: one probe run, as each has a fixed cost."""
+        returned rather than kept: one probe run, as each has a fixed cost. Only the
+        ``searched`` columns are searched inside their cells ("text" flags): the table's text
+        flags are probed at the end, for the columns that turned out to be free text."""
         held = pl.concat(self.probe_buffer) if self.probe_buffer else None
         self.probe_buffer, self.buffered = [], 0
         if extra is None:
             if held is not None:
-                for c, f in probe_flags(held, self.rs).items():
+                for c, f in probe_flags(held, self.rs, searched).items():
                     self.flags[c] = self.flags[c] | f
             return {}
         # Side by side under other names, padded with nulls (which match nothing).
@@ -226,7 +230,8 @@ class TableCounter:
         parts = [extra.rename(names)] + ([held] if held is not None else [])
         height = max(p.height for p in parts)
         padded = [p.vstack(p.clear(height - p.height)) for p in parts]
-        flags = probe_flags(pl.concat(padded, how="horizontal"), self.rs)
+        text = [*searched, *(names[c] for c in searched if c in names)]
+        flags = probe_flags(pl.concat(padded, how="horizontal"), self.rs, text)
         if held is not None:
             for c in held.columns:
                 self.flags[c] = self.flags[c] | flags[c]
@@ -237,15 +242,16 @@ class TableCounter:
         (a big table), a probe of this batch's own evenly spaced rows."""
         rs = self.rs
         held = self._probe_rows(texts.height)
+        free = {c for c in self.bases if _maybe_free(preps[c].stats, rs)}
         more: dict[str, Flags] = {}
         if held is not None and len(held) < rs.settings.probe_rows // 2:
             local = probe_positions(texts.height, rs.settings.probe_rows)
-            more = self._flush(texts if local is None else texts[local])
+            more = self._flush(texts if local is None else texts[local], free)
         else:
-            self._flush()
+            self._flush(searched=free)
         for c, base in self.bases.items():
             flags = self.flags[c] | more.get(c, frozenset())
-            self.guess[c] = plan_column(base, flags, _maybe_free(preps[c].stats, rs), rs)
+            self.guess[c] = plan_column(base, flags, c in free, rs)
 
     def _check(self) -> None:
         """Mark columns whose probe flags now ask for recognizers the guess does not count."""
@@ -259,9 +265,13 @@ class TableCounter:
         """Merged statistics, the final plans, and the columns to count again."""
         self._flush()
         stats = {c: merge_stats(parts) for c, parts in self.stats.items()}
+        free = [c for c in self.bases if stats[c].free_text(self.rs)]
+        if free and self.kept:
+            kept = pl.concat(self.kept).select(free)
+            for c, f in probe_flags(kept, self.rs, free, cell=False).items():
+                self.flags[c] = self.flags[c] | f
         plans = {
-            c: plan_column(b, self.flags[c], stats[c].free_text(self.rs), self.rs)
-            for c, b in self.bases.items()
+            c: plan_column(b, self.flags[c], c in free, self.rs) for c, b in self.bases.items()
         }
         again = [c for c in self.bases if c in self.dirty or not self.guess[c].covers(plans[c])]
         return stats, plans, again

@@ -41,10 +41,9 @@ from fenji.detect.counts import (
     count_evidence,
     plan_column,
     prepare,
-    probe_flags,
-    probe_positions,
     restrict,
 )
+from fenji.detect.probe import probe_flags, probe_positions
 from fenji.detect.recognizer import Recognizer, RecognizerSet
 from fenji.model import InfoTypeHit
 
@@ -63,15 +62,17 @@ def classify_frame(df: pl.DataFrame, rs: RecognizerSet) -> dict[str, tuple[InfoT
     bases = {c: base_plan(c, df[c].dtype, rs) for c in df.columns}
     texts = pl.DataFrame([column_text(df[c], bases[c]) for c in df.columns])
     positions = probe_positions(df.height, rs.settings.probe_rows)
-    flags = probe_flags(texts if positions is None else texts[positions], rs)
-
-    def count(c: str) -> tuple[ColumnStats, Evidence]:
-        prep = prepare(df[c], texts[c], rs)
-        plan = plan_column(bases[c], flags[c], prep.stats.free_text(rs), rs)
-        return prep.stats, count_evidence(prep, plan, rs)
-
     # Columns in parallel: Polars and numpy release the GIL for the heavy work.
     with ThreadPoolExecutor(max_workers=max(1, min(pl.thread_pool_size(), df.width))) as pool:
+        prepared = pool.map(lambda c: prepare(df[c], texts[c], rs), df.columns)
+        preps = dict(zip(df.columns, prepared, strict=True))
+        free = {c for c, p in preps.items() if p.stats.free_text(rs)}
+        flags = probe_flags(texts if positions is None else texts[positions], rs, free)
+
+        def count(c: str) -> tuple[ColumnStats, Evidence]:
+            plan = plan_column(bases[c], flags[c], c in free, rs)
+            return preps[c].stats, count_evidence(preps[c], plan, rs)
+
         counted = dict(zip(df.columns, pool.map(count, df.columns), strict=True))
     return verdict_from_counts(
         {c: s for c, (s, _) in counted.items()}, {c: e for c, (_, e) in counted.items()}, rs

@@ -18,7 +18,6 @@ from fenji.detect.column_exprs import (
     COMPACT,
     COMPACT_CHANGES,
     COMPACT_FAST,
-    FULL_WIDTH_CLASS,
     PREPROCESS,
     as_text,
     has_full_width,
@@ -56,24 +55,49 @@ def view_key(rec: Recognizer, cell: bool) -> ViewKey:
     return (rec.preprocess, rec.cell_strip if cell else None)
 
 
+def view_frame(
+    values: pl.Series, keys: Iterable[ViewKey]
+) -> tuple[pl.LazyFrame, dict[ViewKey, str]]:
+    """A lazy frame of ``values`` with each preprocessed copy as a column, and their names.
+
+    One query for all views (and whatever the caller selects from them): Polars computes the
+    steps in parallel without returning to Python between them, which costs less than rewriting
+    only the cells that change with several small calls. Width folding is left out of the
+    query when the column's bytes hold nothing to fold (most columns).
+    """
+    keys = list(dict.fromkeys(keys))
+    fold = has_full_width(values)
+    chains = list(dict.fromkeys(steps for steps, _ in keys))
+    base = {steps: f"_fenji_p{i}" for i, steps in enumerate(chains)}
+    names = {key: f"_fenji_v{i}" for i, key in enumerate(keys)}
+    lf = values.rename("_fenji_x").to_frame().lazy()
+    lf = lf.with_columns(_chain(steps, fold).alias(base[steps]) for steps in chains)
+    return (
+        lf.with_columns(
+            (
+                pl.col(base[steps]).str.replace_all(strip, "")
+                if strip is not None
+                else pl.col(base[steps])
+            ).alias(names[(steps, strip)])
+            for steps, strip in keys
+        ),
+        names,
+    )
+
+
+def _chain(steps: tuple[str, ...], fold: bool) -> pl.Expr:
+    expr = pl.col("_fenji_x")
+    for step in steps:
+        if step != "halfwidth" or fold:
+            expr = PREPROCESS[step](expr)
+    return expr
+
+
 def build_views(values: pl.Series, keys: Iterable[ViewKey]) -> dict[ViewKey, pl.Series]:
-    """Preprocessed copies of a column, each step computed once and shared by longer chains."""
-    done: dict[ViewKey, pl.Series] = {((), None): values}
-    return {key: _view(key, done) for key in keys}
-
-
-def _view(key: ViewKey, done: dict[ViewKey, pl.Series]) -> pl.Series:
-    # A module function, not a closure calling itself: such a closure is a reference cycle that
-    # keeps every view of every batch alive until the garbage collector happens to run.
-    if key not in done:
-        steps, strip = key
-        if strip is not None:
-            done[key] = strip_cells(_view((steps, None), done), strip)
-        elif steps[-1] == "halfwidth":
-            done[key] = fold_cells(_view((steps[:-1], None), done))
-        else:
-            done[key] = apply(PREPROCESS[steps[-1]], _view((steps[:-1], None), done))
-    return done[key]
+    """Preprocessed copies of a column (``view_frame`` collected), named like ``values``."""
+    lf, names = view_frame(values, keys)
+    got = lf.select(list(names.values())).collect()
+    return {key: got[name].alias(values.name) for key, name in names.items()}
 
 
 def _rewrite(values: pl.Series, hit: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
@@ -85,24 +109,6 @@ def _rewrite(values: pl.Series, hit: pl.Series, fn: Callable[[pl.Series], pl.Ser
         return fn(values)
     rows = np.flatnonzero(hit.fill_null(False).to_numpy())
     return values.clone().scatter(rows, fn(values.gather(rows)))
-
-
-def fold_cells(values: pl.Series) -> pl.Series:
-    """Full-width characters folded to half-width, touching only the cells that hold one (a
-    look at the column's bytes first: most columns have none)."""
-    if not has_full_width(values):
-        return values
-    return _rewrite(
-        values, values.str.contains(FULL_WIDTH_CLASS), partial(apply, PREPROCESS["halfwidth"])
-    )
-
-
-def strip_cells(values: pl.Series, strip: str) -> pl.Series:
-    """``values`` with every match of the ``strip`` regex removed, rewriting only the cells
-    that hold one (a column of bare identifiers costs one ``contains`` pass)."""
-    return _rewrite(
-        values, values.str.contains(strip).fill_null(False), lambda v: v.str.replace_all(strip, "")
-    )
 
 
 def compact(values: pl.Series, step: str, trimmed: bool = False) -> pl.Series:
@@ -166,8 +172,7 @@ def evaluate(
     # Views (width folding, trimming, separator stripping) eagerly, each computed once and
     # skipped when there is nothing to fold; the regexes then run in one parallel select.
     keys = {view_key(r, True) for r, _ in cell} | {view_key(r, False) for r in text}
-    names = {key: f"v{i}" for i, key in enumerate(keys)}
-    views = build_views(values, keys)
+    lf, names = view_frame(values, keys)
     exprs: list[pl.Expr] = []
     for rec, hinted in cell:
         view = pl.col(names[view_key(rec, True)])
@@ -180,8 +185,10 @@ def evaluate(
         view = pl.col(names[view_key(rec, False)])
         for p in active_patterns(rec, hinted=False):
             exprs.append(view.str.extract_all(p.regex).alias(f"t|{rec.id}|{p.id}"))
-    frame = pl.DataFrame({names[k]: views[k] for k in keys})
-    found = frame.lazy().select(exprs).collect() if exprs else frame
+    # One query: the views, every pattern's matches, and the views the validators need.
+    cell_keys = {view_key(r, True) for r, _ in cell}
+    found = lf.select(*exprs, *(pl.col(names[k]) for k in cell_keys)).collect()
+    views = {k: found[names[k]] for k in cell_keys}
     n = len(values)
     cells: dict[str, CellEval] = {}
     for rec, hinted in cell:

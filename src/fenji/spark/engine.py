@@ -30,8 +30,8 @@ from fenji.detect.counts import (
     merge_stats,
     no_evidence,
     plan_column,
-    probe_positions,
 )
+from fenji.detect.probe import probe_positions
 from fenji.grade import grade_table
 from fenji.individuals import SketchBuilder, choose_key
 from fenji.model import ColumnProfile, Individuals, TableProfile

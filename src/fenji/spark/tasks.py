@@ -24,15 +24,14 @@ from fenji.detect.counts import (
     ColumnPlan,
     ColumnStats,
     Evidence,
-    Flags,
     column_text,
     count_evidence,
     merge_evidence,
     merge_stats,
     prepare,
-    probe_flags,
 )
 from fenji.detect.normalize import normalize
+from fenji.detect.probe import Flags, probe_flags
 from fenji.detect.recognizer import RecognizerSet, load_recognizers
 from fenji.detect.validators import birth_dates
 from fenji.individuals import DEFAULT_LG_K, SketchBuilder, _hash_ints, _minor_cutoff, _prepare
