@@ -45,7 +45,10 @@ from fenji.detect.validators_core import (
     fixed_width_scores,
     lookup,
     luhn_ok,
+    mod,
+    pick,
     scored,
+    tier,
     weighted,
 )
 from fenji.errors import ConfigError, choices
@@ -61,12 +64,13 @@ BANK_CARD_OTHER = 0.9
 LUHN_WIDTHS = range(2, 33)  # generic Luhn: any digit string up to 32 characters
 
 _VIN = lookup({**{str(d): d for d in range(10)}, **_vin.TRANSLITERATION})
-_VIN_WEIGHTS = np.array(_vin.WEIGHTS, dtype=np.int64)
+_VIN_WEIGHTS = np.array(_vin.WEIGHTS, dtype=np.int16)
 _HK_CHECK = lookup({**{str(d): d for d in range(10)}, "A": 10})
-_HK_WEIGHTS = np.array([7, 6, 5, 4, 3, 2], dtype=np.int64)  # the six digits
-_HK_LETTER_WEIGHTS = np.array([9, 8], dtype=np.int64)
+_HK_WEIGHTS = np.array([7, 6, 5, 4, 3, 2], dtype=np.int16)  # the six digits
+_HK_LETTER_WEIGHTS = np.array([9, 8], dtype=np.int16)
 _TW_LETTER = lookup(_tw_id.LETTER_VALUES)
-_TW_WEIGHTS = np.array([8, 7, 6, 5, 4, 3, 2, 1, 1], dtype=np.int64)  # digits 2-10
+_TW_WEIGHTS = np.array([8, 7, 6, 5, 4, 3, 2, 1, 1], dtype=np.int16)  # digits 2-10
+_BANK_CARD_SCORES = (0.0, BANK_CARD_OTHER, BANK_CARD_UNIONPAY)
 
 
 def _luhn_parts(
@@ -88,7 +92,7 @@ def _luhn_score(block: Block, ok: BoolArray) -> FloatArray:
 
 def _bank_card_score(block: Block, ok: BoolArray) -> FloatArray:
     unionpay = (block[0] == ord("6")) & (block[1] == ord("2"))
-    return np.where(ok, np.where(unionpay, BANK_CARD_UNIONPAY, BANK_CARD_OTHER), 0.0)
+    return pick(_BANK_CARD_SCORES, tier(ok, unionpay))
 
 
 def luhn(values: pl.Series) -> pl.Series:
@@ -110,9 +114,9 @@ def imei(values: pl.Series) -> pl.Series:
 
 
 def _vin_block(block: Block) -> FloatArray:
-    v = _VIN[block]
-    check = DIGITS_X[block[8]]
-    ok = (v >= 0).all(axis=0) & (check >= 0) & (weighted(_VIN_WEIGHTS, v) % 11 == check)
+    v = _VIN.take(block)
+    check = DIGITS_X.take(block[8])
+    ok = (v.min(axis=0) >= 0) & (check >= 0) & (mod(weighted(_VIN_WEIGHTS, v), 11) == check)
     return ok.astype(np.float64)
 
 
@@ -123,14 +127,14 @@ def vin(values: pl.Series) -> pl.Series:
 
 
 def _hk_block(block: Block, letters: int) -> FloatArray:
-    head = ALNUM[block[:letters]]
+    head = ALNUM.take(block[:letters])
     body = digits(block[letters : letters + 6])
-    check = _HK_CHECK[block[-1]]
-    ok = (head >= 10).all(axis=0) & all_digits(body) & (check >= 0)
+    check = _HK_CHECK.take(block[-1])
+    ok = (head.min(axis=0) >= 10) & all_digits(body) & (check >= 0)
     # A single letter is preceded by an implied space worth 36 (weight 9).
-    lead = 36 * 9 + head[0] * 8 if letters == 1 else weighted(_HK_LETTER_WEIGHTS, head)
+    lead = weighted(_HK_LETTER_WEIGHTS[2 - letters :], head) + (36 * 9 if letters == 1 else 0)
     total = lead + weighted(_HK_WEIGHTS, body) + check
-    return np.where(ok & (total % 11 == 0), 1.0, 0.0)
+    return (ok & (mod(total, 11) == 0)).astype(np.float64)
 
 
 def hk_id(values: pl.Series) -> pl.Series:
@@ -147,11 +151,11 @@ def hk_id(values: pl.Series) -> pl.Series:
 
 
 def _tw_block(block: Block) -> FloatArray:
-    letter = _TW_LETTER[block[0]]
+    letter = _TW_LETTER.take(block[0])
     body = digits(block[1:])
     ok = (letter >= 0) & all_digits(body) & ((body[0] == 1) | (body[0] == 2))
-    total = letter // 10 + letter % 10 * 9 + weighted(_TW_WEIGHTS, body)
-    return np.where(ok & (total % 10 == 0), 1.0, 0.0)
+    total = letter // 10 + mod(letter, 10) * 9 + weighted(_TW_WEIGHTS, body)
+    return (ok & (mod(total, 10) == 0)).astype(np.float64)
 
 
 def tw_id(values: pl.Series) -> pl.Series:

@@ -10,13 +10,14 @@ import datetime
 from functools import cache, partial
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from fenji.detect.validators_core import (
-    ALNUM,
     DIGITS_X,
     Block,
     BoolArray,
+    Digits,
     FloatArray,
     IntArray,
     all_digits,
@@ -28,11 +29,13 @@ from fenji.detect.validators_core import (
     code_table,
     digits,
     fixed_width_scores,
-    in_table,
+    mod,
     number,
+    pick,
     plausible_dates,
     rows_of_width,
     scored,
+    tier,
     weighted,
 )
 from fenji.ids import cn_hmt_permit as _hmt
@@ -59,12 +62,16 @@ HK_MO_PERMIT_FORMAT = 0.6
 TW_PERMIT_FORMAT = 0.3  # any 8-digit number matches
 PLATE_FORMAT = 0.8
 
-_RIC_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+_RIC_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int16)
+_RIC18_SCORES = (0.0, RIC18_PROVINCE_UNKNOWN, RIC18_PROVINCE_KNOWN, RIC18_REGION_KNOWN)
+_RIC15_SCORES = (0.0, 0.0, RIC15_PROVINCE_KNOWN, RIC15_REGION_KNOWN)
 _USCC = alphabet(_uscc_id.ALPHABET)
 _USCC_WEIGHTS = np.array(
-    [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64
+    [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int16
 )
-_ORG_WEIGHTS = np.array(_uscc_id.ORG_WEIGHTS, dtype=np.int64)
+_ORG_WEIGHTS = np.array(_uscc_id.ORG_WEIGHTS, dtype=np.int16)
+_USCC_SCORES = (0.0, USCC_ONLY, USCC_WITH_ORG_CODE)
+_MOBILE_SCORES = (0.0, MOBILE_SEGMENT_UNKNOWN, MOBILE_SEGMENT_KNOWN)
 
 
 @cache
@@ -78,39 +85,47 @@ def _provinces() -> BoolArray:
 
 
 @cache
+def _region_tiers() -> npt.NDArray[np.uint8]:
+    """Per six-digit region code: 3 = county known, 2 = only the province known, 1 = neither."""
+    tiers = _provinces().repeat(10_000).astype(np.uint8) + 1
+    tiers[_regions()] = 3
+    return tiers
+
+
+@cache
 def _segments() -> BoolArray:
     return code_table((int(s) for s in _mobile.known_segments()), 1000)
 
 
-def _region_scores(values: IntArray, known: float, province: float, unknown: float) -> FloatArray:
-    code = number(values[:6])
-    return np.where(
-        in_table(_regions(), code),
-        known,
-        np.where(in_table(_provinces(), code // 10000), province, unknown),
-    )
+def _ric_scores(v: Digits, ok: BoolArray, scores: tuple[float, ...]) -> FloatArray:
+    """``scores[0]`` where not ``ok``, else ``scores[region tier]`` (see ``_region_tiers``)."""
+    tier = _region_tiers().take(number(v[:6]), mode="clip")  # clip: garbage codes are masked
+    return pick(scores, tier * ok)
+
+
+def _plausible_ymd(ymd: IntArray, today: datetime.date | None) -> BoolArray:
+    """``plausible_dates`` of YYYYMMDD integers (dividing beats three ``number`` calls)."""
+    return plausible_dates(ymd // 10_000, mod(ymd // 100, 100), mod(ymd, 100), today)
 
 
 def _ric18_block(block: Block, today: datetime.date | None) -> tuple[FloatArray, IntArray]:
     """Scores and YYYYMMDD birth dates of 18-character candidates."""
     v = digits(block[:17])
-    check = DIGITS_X[block[17]]
+    check = DIGITS_X.take(block[17])
     ok = all_digits(v) & (check >= 0)
-    ok &= (12 - weighted(_RIC_WEIGHTS, v) % 11) % 11 == check  # ISO 7064 MOD 11-2
-    year, month, day = number(v[6:10]), number(v[10:12]), number(v[12:14])
-    ok &= plausible_dates(year, month, day, today)
-    regions = _region_scores(v, RIC18_REGION_KNOWN, RIC18_PROVINCE_KNOWN, RIC18_PROVINCE_UNKNOWN)
-    return np.where(ok, regions, 0.0), year * 10000 + month * 100 + day
+    ok &= mod(12 - mod(weighted(_RIC_WEIGHTS, v), 11), 11) == check  # ISO 7064 MOD 11-2
+    ymd = number(v[6:14])
+    ok &= _plausible_ymd(ymd, today)
+    return _ric_scores(v, ok, _RIC18_SCORES), ymd
 
 
 def _ric15_block(block: Block, today: datetime.date | None) -> tuple[FloatArray, IntArray]:
     """Scores and YYYYMMDD birth dates of 15-character legacy candidates (no check digit)."""
     v = digits(block)
     ok = all_digits(v)
-    year, month, day = 1900 + number(v[6:8]), number(v[8:10]), number(v[10:12])
-    ok &= plausible_dates(year, month, day, today)
-    regions = _region_scores(v, RIC15_REGION_KNOWN, RIC15_PROVINCE_KNOWN, 0.0)
-    return np.where(ok, regions, 0.0), year * 10000 + month * 100 + day
+    ymd = 19_000_000 + number(v[6:12])  # YYMMDD in the 1900s
+    ok &= _plausible_ymd(ymd, today)
+    return _ric_scores(v, ok, _RIC15_SCORES), ymd
 
 
 _RIC_FORMS = ((18, _ric18_block), (15, _ric15_block))
@@ -167,13 +182,22 @@ def birth_dates(ids: pl.Series, *, today: datetime.date | None = None) -> pl.Ser
 
 
 def _uscc_block(block: Block) -> FloatArray:
-    v = _USCC[block]
-    ok = (v >= 0).all(axis=0) & (v[2:8] <= 9).all(axis=0)
-    ok &= (31 - weighted(_USCC_WEIGHTS, v[:17]) % 31) % 31 == v[17]
+    # Positions 3-8 are digits only: byte arithmetic instead of the (dearer) alphabet look-up.
+    head, mid, tail = _USCC.take(block[:2]), digits(block[2:8]), _USCC.take(block[8:])
+    ok = (head.min(axis=0) >= 0) & all_digits(mid) & (tail.min(axis=0) >= 0)
+    total = (
+        weighted(_USCC_WEIGHTS[:2], head)
+        + weighted(_USCC_WEIGHTS[2:8], mid)
+        + weighted(_USCC_WEIGHTS[8:], tail[:9])
+    )
+    ok &= mod(31 - mod(total, 31), 31) == tail[9]
     # GB 11714 organisation code in positions 9-17: weights over 8 characters, check 10 = X.
-    org_check = (11 - weighted(_ORG_WEIGHTS, ALNUM[block[8:16]]) % 11) % 11
-    org_ok = org_check == DIGITS_X[block[16]]
-    return np.where(ok, np.where(org_ok, USCC_WITH_ORG_CODE, USCC_ONLY), 0.0)
+    # Values are A=10 ... Z=35: the USCC alphabet index plus the letters it skips (I, O, S, V).
+    org = tail[:8]
+    org = org + (org >= 18) + (org >= 23) + (org >= 26) + (org >= 28)
+    org_check = mod(11 - mod(weighted(_ORG_WEIGHTS, org), 11), 11)
+    org_ok = org_check == DIGITS_X.take(block[16])
+    return pick(_USCC_SCORES, tier(ok, org_ok))
 
 
 def cn_uscc(values: pl.Series) -> pl.Series:
@@ -185,8 +209,8 @@ def cn_uscc(values: pl.Series) -> pl.Series:
 def _mobile_block(block: Block) -> FloatArray:
     v = digits(block)
     ok = all_digits(v) & (v[0] == 1) & (v[1] >= 3)
-    known = in_table(_segments(), number(v[:3]))
-    return np.where(ok, np.where(known, MOBILE_SEGMENT_KNOWN, MOBILE_SEGMENT_UNKNOWN), 0.0)
+    known = _segments().take(number(v[:3]), mode="clip")  # clip: garbage codes are masked
+    return pick(_MOBILE_SCORES, tier(ok, known))
 
 
 def cn_mobile(values: pl.Series) -> pl.Series:

@@ -5,39 +5,58 @@ transposed to *columns*: ``cols[i]`` holds character ``i`` of every candidate. C
 keeps every numpy operation a long contiguous loop (short-row reductions and integer ``@`` were
 3-6x slower here), weighted sums use ``einsum`` (BLAS-free), and work runs over blocks of
 ``BLOCK_ROWS`` candidates so temporaries stay cache-sized. No per-value Python anywhere.
+
+Data stays narrow, since every pass streams whole matrices: ``digits`` are ``uint8`` (a non-digit
+wraps to 10..255), lookup tables ``int8`` (-1 = not in the table), ``weighted`` sums ``int16`` or
+``int32`` (sized so that no *valid* candidate can overflow), and scores come from small tier
+numbers via ``pick`` rather than chains of float ``np.where``. Values computed from a non-digit or
+unknown character are garbage (they may wrap or clip) that the caller's validity mask must hide.
+``mod`` divides instead of using ``%``: numpy vectorises division by a constant, not ``%``.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
-IntArray = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.integer[Any]]
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
-Lut = npt.NDArray[np.int64]
+Lut = npt.NDArray[np.integer[Any]]  # 256 entries indexed by byte
+Digits = npt.NDArray[np.uint8]  # digit values by position; a non-digit is 10..255
 Block = npt.NDArray[np.uint8]  # (width, k): one row per character position
 T = TypeVar("T")
 
-BLOCK_ROWS = 65_536
+# 16k candidates keep each temporary at a few hundred KB: cache-resident, and small enough that
+# numpy's allocations reuse heap memory instead of page-faulting fresh memory in on every call.
+BLOCK_ROWS = 16_384
 EARLIEST_BIRTH = 19000101
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-_LUHN_DOUBLE = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.int64)
+# Days per month number 0..99 (0 = no such month; any larger month clips to 99) and leap years
+# 0..9999 (other years never pass the 1900..today range check).
+_MONTH_DAYS = np.zeros(100, dtype=np.int8)
+_MONTH_DAYS[1:13] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+_LEAP_YEARS = np.array([calendar.isleap(year) for year in range(10_000)])
+_POWERS_OF_TEN = 10 ** np.arange(8, -1, -1, dtype=np.int32)  # place values of up to 9 digits
 
 
 def lookup(mapping: Mapping[str, int]) -> Lut:
-    """256-entry byte -> value table, -1 for bytes not in ``mapping``; lower case maps as upper."""
+    """256-entry byte -> value table, -1 for bytes not in ``mapping``; lower case maps as upper.
+
+    The table is ``int8`` when every value fits (then look-ups stay one byte per character).
+    """
     table = np.full(256, -1, dtype=np.int64)
     for char, value in mapping.items():
         table[ord(char)] = value
         table[ord(char.lower())] = value
-    return table
+    small = table.astype(np.int8)
+    return small if np.array_equal(small, table) else table
 
 
 def alphabet(chars: str) -> Lut:
@@ -56,8 +75,11 @@ def as_text(values: pl.Series) -> pl.Series:
 
 
 def byte_lengths(values: pl.Series) -> IntArray:
-    """UTF-8 byte length of each value; -1 for nulls."""
-    return values.str.len_bytes().fill_null(-1).cast(pl.Int64).to_numpy()
+    """UTF-8 byte length of each value; -1 for nulls (without nulls: ``uint32``, zero-copy)."""
+    lengths = values.str.len_bytes()
+    if lengths.null_count():
+        lengths = lengths.fill_null(-1).cast(pl.Int64)
+    return lengths.to_numpy()
 
 
 def rows_of_width(lengths: IntArray, width: int) -> IntArray:
@@ -96,24 +118,39 @@ def fixed_width_scores(
     return rows, np.concatenate(blockwise(byte_columns(values, rows, width), check))
 
 
-def digits(cols: Block) -> IntArray:
-    """Digit values of byte columns; any non-digit falls outside 0..9 (see ``all_digits``)."""
-    return cols.astype(np.int64) - 48
+def digits(cols: Block) -> Digits:
+    """Digit values of byte columns; any non-digit wraps to 10..255 (see ``all_digits``)."""
+    return cols - np.uint8(48)
 
 
-def all_digits(values: IntArray) -> BoolArray:
+def all_digits(values: Digits) -> BoolArray:
     """Per candidate: every position of a ``digits`` matrix is 0..9."""
-    return np.asarray(((values >= 0) & (values <= 9)).all(axis=0), dtype=np.bool_)
+    return values.max(axis=0, initial=0) <= 9
 
 
-def weighted(weights: Sequence[int] | IntArray, values: IntArray) -> IntArray:
-    """Per candidate: sum of ``weights[i] * values[i]`` (``einsum``: no BLAS threads)."""
-    return np.einsum("i,ij->j", np.asarray(weights, dtype=np.int64), values)
+def mod(values: IntArray, m: int) -> IntArray:
+    """``values % m`` (floor modulo, as numpy's ``%``) via a constant division numpy vectorises."""
+    return values - values // m * m
 
 
-def number(values: IntArray) -> IntArray:
-    """Integer spelled by digit rows (garbage where a position is not a digit: mask it)."""
-    return weighted(10 ** np.arange(len(values) - 1, -1, -1, dtype=np.int64), values)
+def weighted(
+    weights: Sequence[int] | IntArray,
+    values: IntArray,
+    dtype: type[np.signedinteger[Any]] = np.int16,
+) -> IntArray:
+    """Per candidate: sum of ``weights[i] * values[i]`` accumulated in ``dtype`` (``einsum``).
+
+    The caller picks a ``dtype`` no valid candidate can overflow (17 digits times weights up to
+    30 fit ``int16``); garbage from masked candidates may wrap.
+    """
+    return np.einsum("i,ij->j", np.asarray(weights, dtype=dtype), values, dtype=dtype)
+
+
+def number(values: Digits) -> IntArray:
+    """``int32`` integer spelled by up to 9 digit rows (garbage where a position is not a digit)."""
+    if len(values) > _POWERS_OF_TEN.size:
+        raise ValueError(f"number: at most {_POWERS_OF_TEN.size} digits fit int32")
+    return weighted(_POWERS_OF_TEN[_POWERS_OF_TEN.size - len(values) :], values, np.int32)
 
 
 def plausible_dates(
@@ -121,28 +158,24 @@ def plausible_dates(
 ) -> BoolArray:
     """Calendar dates (leap years included) between 1900-01-01 and ``today``."""
     today = today or datetime.date.today()
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    clipped = np.clip(month, 0, 12)
-    days = _DAYS_IN_MONTH[clipped] + ((clipped == 2) & leap)
+    leap = (month == 2) & _LEAP_YEARS.take(year, mode="clip")
+    days = _MONTH_DAYS.take(month, mode="clip") + leap  # 0 where the month does not exist
     ymd = year * 10000 + month * 100 + day
     limit = today.year * 10000 + today.month * 100 + today.day
-    return (
-        (month >= 1)
-        & (month <= 12)
-        & (day >= 1)
-        & (day <= days)
-        & (ymd >= EARLIEST_BIRTH)
-        & (ymd <= limit)
-    )
+    return (day >= 1) & (day <= days) & (ymd >= EARLIEST_BIRTH) & (ymd <= limit)
 
 
-def luhn_ok(values: IntArray) -> BoolArray:
+def luhn_ok(values: Digits) -> BoolArray:
     """Luhn check per candidate of a ``digits`` matrix (non-digit candidates are False)."""
     width = len(values)
-    doubled = (width - 1 - np.arange(width)) % 2 == 1  # every second digit from the right
-    clean = np.clip(values, 0, 9)
-    total = clean[~doubled].sum(axis=0) + _LUHN_DOUBLE[clean[doubled]].sum(axis=0)
-    return (total % 10 == 0) & all_digits(values)
+    doubled = values[width % 2 :: 2]  # every second digit from the right, check digit excluded
+    # A doubled digit d adds 2d, less 9 when d >= 5; as -9 = 1 (mod 10), count those d instead.
+    total = (
+        values[1 - width % 2 :: 2].sum(axis=0, dtype=np.int16)
+        + 2 * doubled.sum(axis=0, dtype=np.int16)
+        + (doubled >= 5).sum(axis=0, dtype=np.int16)
+    )
+    return (mod(total, 10) == 0) & all_digits(values)
 
 
 def code_table(codes: Iterable[int], size: int) -> BoolArray:
@@ -154,8 +187,17 @@ def code_table(codes: Iterable[int], size: int) -> BoolArray:
 
 def in_table(table: BoolArray, codes: IntArray) -> BoolArray:
     """Membership of each code; out-of-range codes (from masked garbage) are False."""
-    inside = (codes >= 0) & (codes < table.size)
-    return inside & table[np.where(inside, codes, 0)]
+    return (codes >= 0) & (codes < table.size) & table.take(codes, mode="clip")
+
+
+def tier(ok: BoolArray, better: BoolArray) -> npt.NDArray[np.uint8]:
+    """0 where not ``ok``, 2 where ``ok`` and ``better``, else 1 (an index for ``pick``)."""
+    return ok.view(np.uint8) + (ok & better).view(np.uint8)
+
+
+def pick(choices: Sequence[float], index: IntArray | BoolArray) -> FloatArray:
+    """Float64 ``choices[index]``: scores from small tier numbers (0 usually meaning invalid)."""
+    return np.asarray(choices, dtype=np.float64).take(index)
 
 
 def scored(values: pl.Series, *parts: tuple[IntArray, FloatArray]) -> pl.Series:
