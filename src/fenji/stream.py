@@ -309,7 +309,10 @@ def count_table(
     if not counter.bases and empty is not None:
         counter.add(empty())
     stats, plans, redo = counter.finish()
-    evidence = {c: counter.pending[c].merged() for c in plans if c not in redo}
+    kept = [c for c in plans if c not in redo]
+    with _pool(len(kept)) as pool:  # the merges sort hash arrays: numpy does that without the GIL
+        merged = pool.map(lambda c: counter.pending[c].merged(), kept)
+        evidence = dict(zip(kept, merged, strict=True))
     if redo:
         if again is None:
             raise ValueError(f"columns {redo} need a second pass and no way to read them again")

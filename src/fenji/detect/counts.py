@@ -227,11 +227,13 @@ def prepare(raw: pl.Series, text: pl.Series, rs: RecognizerSet) -> Prepared:
         (v.str.strip_chars().str.len_bytes() > 0).alias("f"),
         ((v.str.len_bytes() != n) | v.str.contains(r"[\t-\r ]")).alias("w"),
     )
-    filled = facts["f"].to_numpy()
-    values, weights = values.filter(facts["f"]), weights[filled].astype(np.int64)
-    nchars = facts["n"].to_numpy()[filled].astype(np.int64)
+    nchars, wordy = facts["n"].to_numpy().astype(np.int64), facts["w"].to_numpy()
+    if not facts["f"].all():  # blank cells are dropped (most columns have none: no copy)
+        filled = facts["f"].to_numpy()
+        values, weights = values.filter(facts["f"]), weights[filled]
+        nchars, wordy = nchars[filled], wordy[filled]
+    weights = weights.astype(np.int64, copy=False)
     long = nchars >= rs.settings.free_text_min_cell_chars
-    wordy = facts["w"].to_numpy()[filled]
     prose = int(weights[long & wordy].sum())
     stats = ColumnStats(
         rows=len(raw),
