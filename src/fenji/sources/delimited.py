@@ -76,12 +76,6 @@ class CsvTable(LazyTable):
             missing_columns="insert",
         )
 
-    def _quick_count(self) -> int:
-        # Counting rows needs no field parsing; the check for extra fields does (a streamed
-        # scan makes it batch by batch in ``_finish``).
-        with polars_errors(self.uri):
-            return int(self._scan().select(pl.len()).collect().item())
-
     def _validate(self) -> int:
         extra = pl.col(_EXTRA).is_not_null()
         with polars_errors(self.uri):

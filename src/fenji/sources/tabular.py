@@ -46,7 +46,6 @@ class LazyTable(TableReader):
         super().__init__(name)
         self.uri = uri
         self._count: int | None = None
-        self._checked: int | None = None
         self._schema: pl.Schema | None = None
 
     @abstractmethod
@@ -72,25 +71,14 @@ class LazyTable(TableReader):
         """Column names in file order (binary columns excluded)."""
         return [c for c in self._lazy_schema().names() if not c.startswith("\x00")]
 
-    def _quick_count(self) -> int:
-        """The row count; a subclass whose ``_validate`` costs more than counting overrides it."""
-        return self._checked_count()
-
-    def _checked_count(self) -> int:
-        """The row count from ``_validate``: the whole file checked (cached)."""
-        if self._checked is None:
-            self._checked = self._validate()
-        return self._checked
-
     def row_count(self) -> tuple[int | None, bool]:
         """Exact row count of the file, from one cheap lazy pass (cached)."""
         if self._count is None:
-            self._count = self._quick_count()
+            self._count = self._validate()
         return self._count, True
 
     def sample(self, n: int | None, seed: int) -> pl.DataFrame:
         """Uniform sample of ``n`` rows by position (numpy with ``seed``), in file order."""
-        self._checked_count()  # a sample reads some rows: the whole file is checked first
         count, _ = self.row_count()
         lf = self._scan()
         if n is not None and count is not None and n < count:
@@ -104,8 +92,7 @@ class LazyTable(TableReader):
     ) -> Iterator[pl.DataFrame]:
         """Stream the named columns in batches of about ``batch_rows`` rows."""
         wanted = self._check_columns(columns)
-        # Every row passes through ``_finish``, which checks each batch as it comes.
-        self.row_count()
+        self.row_count()  # validates the whole file before the first batch goes out
         hidden = [c for c in self._lazy_schema().names() if c.startswith("\x00")]
         lf = self._scan().select(wanted + hidden)
         offset = 0
