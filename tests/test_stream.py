@@ -8,6 +8,7 @@ compare with ``classify_frame`` / an in-memory scan of every row.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import polars as pl
 import pytest
 from stdnum import luhn
 
+from fenji import stream
 from fenji.detect import counts_parts
 from fenji.detect.column import classify_frame, verdict_from_counts
 from fenji.detect.counts import (
@@ -30,10 +32,13 @@ from fenji.detect.counts import (
 from fenji.detect.counts_parts import Distinct, merge_distinct
 from fenji.detect.probe import probe_flags
 from fenji.detect.recognizer import general_recognizers
+from fenji.errors import SourceError
 from fenji.ids import cn_ric
 from fenji.scan import ScanOptions, scan
+from fenji.sources import TableReader
+from fenji.sources.discover import open_sources
 from fenji.sources.tabular import LazyTable
-from fenji.stream import count_table
+from fenji.stream import count_table, stream_batch_rows
 from fenji.synth import make_tables
 
 KEY = bytes(range(32))
@@ -233,3 +238,32 @@ def test_empty_and_one_row_tables_stream_like_they_load(tmp_path: Path, body: st
     in_memory = scan([str(path)], ScanOptions(sample=10**6), key=KEY)
     (a,), (b,) = streamed.sources[0].tables, in_memory.sources[0].tables
     assert a == b and [c.name for c in a.columns] == ["姓名", "手机号"]
+
+
+def test_batches_hold_about_the_same_bytes_whatever_the_row_width(tmp_path: Path) -> None:
+    narrow, wide = tmp_path / "narrow.csv", tmp_path / "wide.csv"
+    pl.DataFrame({"a": ["x" * 8] * 2000}).write_csv(narrow)
+    pl.DataFrame({f"c{i}": ["y" * 200] * 2000 for i in range(50)}).write_csv(wide)
+    rows = {p.name: stream_batch_rows(_table(p)) for p in (narrow, wide)}
+    assert rows["narrow.csv"] == stream.STREAM_BATCH_ROWS  # 9 bytes a row: the row cap
+    per_row = 50 * 201  # 50 cells of 200 characters and their separators
+    assert rows["wide.csv"] == pytest.approx(stream.STREAM_BATCH_BYTES / per_row, rel=0.01)
+
+
+def test_batches_of_tables_of_unknown_row_size_stay_small(tmp_path: Path) -> None:
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as con:
+        con.execute("create table t (a text)")
+    # A Parquet footer's sizes are after dictionary encoding: no guide to the rows in memory.
+    pl.DataFrame({"a": ["y" * 200] * 2000}).write_parquet(tmp_path / "t.parquet")
+    for path in (db, tmp_path / "t.parquet"):
+        reader = _table(path)
+        assert reader.bytes_per_row() is None
+        assert stream_batch_rows(reader) == stream.STREAM_UNSIZED_ROWS < stream.STREAM_BATCH_ROWS
+
+
+def _table(path: Path) -> TableReader:
+    (source,) = open_sources([str(path)])
+    assert not isinstance(source, SourceError)
+    (reader,) = source.tables()
+    return reader

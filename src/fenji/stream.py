@@ -51,7 +51,13 @@ SAMPLES = 3
 FREE_TEXT_GUESS = 0.8  # the first batch counts text matches a little below the thresholds
 _MERGE_EVERY = 16  # batches of evidence held before they are merged
 PROBE_FLUSH = 1024  # table probe rows gathered before they are probed together
-STREAM_BATCH_ROWS = 50_000  # at most this many rows per batch: bounds each batch's temporaries
+# A batch holds about STREAM_BATCH_BYTES of data (when the source can tell its row size), never
+# more than STREAM_BATCH_ROWS rows, and STREAM_UNSIZED_ROWS rows when the row size is unknown:
+# this bounds each batch's temporaries, while big batches spread the fixed cost per batch.
+STREAM_BATCH_BYTES = 24 * 2**20
+STREAM_BATCH_ROWS = 100_000
+STREAM_UNSIZED_ROWS = 50_000
+_MIN_BATCH_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -380,6 +386,14 @@ def _samples(head: pl.DataFrame, name: str, info_type: str, rs: RecognizerSet) -
     return samples
 
 
+def stream_batch_rows(reader: TableReader) -> int:
+    """Rows per batch for a streamed scan of ``reader``: about ``STREAM_BATCH_BYTES`` of data."""
+    per_row = reader.bytes_per_row()
+    if not per_row:
+        return STREAM_UNSIZED_ROWS
+    return int(min(STREAM_BATCH_ROWS, max(_MIN_BATCH_ROWS, STREAM_BATCH_BYTES // per_row)))
+
+
 def stream_columns(
     reader: TableReader,
     rows: int | None,
@@ -395,7 +409,7 @@ def stream_columns(
     names = list(columns) if columns is not None else reader.columns()
     if rows is None:
         rows = sum(b.height for b in reader.iter_batches(names[:1], batch_rows))
-    batch_rows = min(batch_rows, STREAM_BATCH_ROWS)
+    batch_rows = min(batch_rows, stream_batch_rows(reader))
     counted = count_table(
         reader.iter_batches(names, batch_rows),
         rows,

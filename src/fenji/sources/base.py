@@ -62,6 +62,10 @@ class TableReader(ABC):
     ) -> Iterator[pl.DataFrame]:
         """Stream ``columns`` over every row in frames of at most about ``batch_rows`` rows."""
 
+    def bytes_per_row(self) -> float | None:
+        """About how many bytes of data one row holds (None: not known without reading)."""
+        return None
+
     def _check_columns(self, columns: Sequence[str]) -> list[str]:
         known = self.columns()
         missing = [c for c in columns if c not in known]

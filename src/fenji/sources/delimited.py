@@ -76,6 +76,11 @@ class CsvTable(LazyTable):
             missing_columns="insert",
         )
 
+    def bytes_per_row(self) -> float | None:
+        """The file's (UTF-8) size over its rows: CSV text is about what the cells hold."""
+        rows, _ = self.row_count()
+        return self._text.get().stat().st_size / rows if rows else None
+
     def _validate(self) -> int:
         extra = pl.col(_EXTRA).is_not_null()
         with polars_errors(self.uri):
