@@ -44,12 +44,6 @@ def text_expr(expr: pl.Expr, rec: Recognizer) -> pl.Expr:
     return expr
 
 
-def cell_expr(expr: pl.Expr, rec: Recognizer) -> pl.Expr:
-    """Preprocessing plus ``cell_strip`` (separators inside one identifier cell)."""
-    expr = text_expr(expr, rec)
-    return expr.str.replace_all(rec.cell_strip, "") if rec.cell_strip else expr
-
-
 def view_key(rec: Recognizer, cell: bool) -> ViewKey:
     """Recognizers sharing a key share one preprocessed copy of a column."""
     return (rec.preprocess, rec.cell_strip if cell else None)
@@ -237,14 +231,16 @@ def text_candidates(view: pl.Series, rec: Recognizer) -> pl.Series:
 
 def canonical(values: pl.Series, rec: Recognizer, hinted: bool = True) -> pl.Series:
     """Compacted form of each cell that a pattern matches as a whole; null elsewhere."""
-    view = apply(lambda e: cell_expr(e, rec), as_text(values))
-    hit = pl.Series(np.zeros(len(view), dtype=bool))
-    for pattern in active_patterns(rec, hinted):
-        hit = hit | view.str.contains(anchored(pattern.regex)).fill_null(False)
+    key = view_key(rec, True)
+    lf, names = view_frame(as_text(values), [key])
+    view = pl.col(names[key])
+    patterns = active_patterns(rec, hinted)
+    hits = [view.str.contains(anchored(p.regex)).fill_null(False) for p in patterns]
+    hit = pl.any_horizontal(hits) if hits else pl.lit(False)
     if rec.reject:
         hit = hit & ~view.str.contains(rec.reject).fill_null(False)
-    frame = pl.DataFrame({"c": apply(COMPACT[rec.compact], view), "h": hit})
-    return frame.select(pl.when(pl.col("h")).then(pl.col("c")).alias(values.name)).to_series()
+    out = lf.select(pl.when(hit).then(COMPACT[rec.compact](view)).alias("c")).collect()
+    return out.to_series().alias(values.name)
 
 
 def apply(fn: Callable[[pl.Expr], pl.Expr], values: pl.Series) -> pl.Series:
