@@ -188,6 +188,20 @@ def test_bad_yaml_names_file_recognizer_and_choices(
         assert "valid" in text  # the valid choices are listed
 
 
+def test_the_regex_that_does_not_compile_is_named_among_good_ones(tmp_path: Path) -> None:
+    # The file's regexes compile in one query; a failure still names the bad one.
+    three = MINIMAL.replace(
+        "      - {id: p, regex: '1[3-9][0-9]{9}', validator: cn_mobile}",
+        "      - {id: p, regex: '1[3-9][0-9]{9}', validator: cn_mobile}\n"
+        "      - {id: q, regex: '(?<=x)1'}\n"
+        "      - {id: r, regex: '2[0-9]{10}'}",
+    )
+    with pytest.raises(ConfigError, match=r"recognizer 'demo' pattern 'q'.regex: regex does not"):
+        _load(tmp_path, three)
+    fixed = _load(tmp_path, three.replace("(?<=x)1", "x1")).by_id("demo")
+    assert [p.id for p in fixed.patterns] == ["p", "q", "r"]
+
+
 def test_unknown_validator_lists_valid_names(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"recognizer 'demo'.*valid validators: .*cn_ric18"):
         _load(tmp_path, MINIMAL.replace("validator: cn_mobile", "validator: nope"))

@@ -18,6 +18,8 @@ import polars as pl
 import yaml
 
 from fenji.detect.column_exprs import COMPACT, LOCAL_VALIDATORS, PREPROCESS
+from fenji.detect.regex_check import checked_regex as _regex
+from fenji.detect.regex_check import regexes_checked_together
 from fenji.errors import ConfigError, choices
 
 Validator = Callable[[pl.Series], pl.Series]
@@ -179,18 +181,6 @@ def _strings(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{where}: expected a list of non-empty strings")
     return tuple(value)
-
-
-def _regex(where: str, regex: Any) -> str:
-    """The regex, after checking that Polars' Rust engine compiles it."""
-    if not isinstance(regex, str) or not regex:
-        raise ConfigError(f"{where}: expected a non-empty regex string")
-    try:
-        pl.Series([""], dtype=pl.String).str.contains(regex)
-    except Exception as exc:  # Polars raises ComputeError for a bad pattern
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{where}: regex does not compile (Rust regex syntax): {first}") from None
-    return regex
 
 
 def _threshold(where: str, data: Any, base: Threshold) -> Threshold:
@@ -389,10 +379,11 @@ def _load(path: Path, table: dict[str, Validator]) -> RecognizerSet:
     items = data.get("recognizers")
     if not isinstance(items, list) or not items:
         raise ConfigError(f"{where}: 'recognizers' must be a non-empty list")
-    recognizers = tuple(
-        _recognizer(f"{where}: recognizers[{i}]", item, defaults, frozenset(info_types), table)
-        for i, item in enumerate(items)
-    )
+    with regexes_checked_together():
+        recognizers = tuple(
+            _recognizer(f"{where}: recognizers[{i}]", item, defaults, frozenset(info_types), table)
+            for i, item in enumerate(items)
+        )
     ids = [r.id for r in recognizers]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
