@@ -135,8 +135,9 @@ class _Provider:
 
 
 def test_catalogue_facts_come_from_the_registered_provider(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the relative catalogue URL below must not land in the checkout
     example = str(EXAMPLES / "export_from_catalogue.yaml")
     code, _, output = run("check", example)
     assert code == 2 and "activity.data[0].catalogue: no catalogue given" in output
