@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from stdnum import luhn
 
-from fenji import stream
+from fenji import stream_batches
 from fenji.detect import counts_parts
 from fenji.detect.column import classify_frame, verdict_from_counts
 from fenji.detect.counts import (
@@ -38,7 +38,7 @@ from fenji.scan import ScanOptions, scan
 from fenji.sources import TableReader
 from fenji.sources.discover import open_sources
 from fenji.sources.tabular import LazyTable
-from fenji.stream import count_table, stream_batch_rows
+from fenji.stream import count_table
 from fenji.synth import make_tables
 
 KEY = bytes(range(32))
@@ -244,10 +244,10 @@ def test_batches_hold_about_the_same_bytes_whatever_the_row_width(tmp_path: Path
     narrow, wide = tmp_path / "narrow.csv", tmp_path / "wide.csv"
     pl.DataFrame({"a": ["x" * 8] * 2000}).write_csv(narrow)
     pl.DataFrame({f"c{i}": ["y" * 200] * 2000 for i in range(50)}).write_csv(wide)
-    rows = {p.name: stream_batch_rows(_table(p)) for p in (narrow, wide)}
-    assert rows["narrow.csv"] == stream.STREAM_BATCH_ROWS  # 9 bytes a row: the row cap
+    rows = {p.name: stream_batches.stream_batch_rows(_table(p)) for p in (narrow, wide)}
+    assert rows["narrow.csv"] == stream_batches.STREAM_BATCH_ROWS  # 9 bytes a row: the row cap
     per_row = 50 * 201  # 50 cells of 200 characters and their separators
-    assert rows["wide.csv"] == pytest.approx(stream.STREAM_BATCH_BYTES / per_row, rel=0.01)
+    assert rows["wide.csv"] == pytest.approx(stream_batches.STREAM_BATCH_BYTES / per_row, rel=0.01)
 
 
 def test_batches_of_tables_of_unknown_row_size_stay_small(tmp_path: Path) -> None:
@@ -259,7 +259,8 @@ def test_batches_of_tables_of_unknown_row_size_stay_small(tmp_path: Path) -> Non
     for path in (db, tmp_path / "t.parquet"):
         reader = _table(path)
         assert reader.bytes_per_row() is None
-        assert stream_batch_rows(reader) == stream.STREAM_UNSIZED_ROWS < stream.STREAM_BATCH_ROWS
+        rows = stream_batches.stream_batch_rows(reader)
+        assert rows == stream_batches.STREAM_UNSIZED_ROWS < stream_batches.STREAM_BATCH_ROWS
 
 
 def _table(path: Path) -> TableReader:

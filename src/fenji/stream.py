@@ -14,10 +14,8 @@ again in a second pass over that column alone.
 
 from __future__ import annotations
 
-import ctypes
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +42,8 @@ from fenji.grade import grade_column
 from fenji.model import ColumnProfile, InfoTypeHit
 from fenji.packs import Pack
 from fenji.sources import TableReader
+from fenji.stream_batches import pool as _pool
+from fenji.stream_batches import release_memory, stream_batch_rows
 
 SAMPLE_ROWS = 10_000  # masked samples come from the first rows of the table ...
 SAMPLE_FIRST_TRY = 1_000  # ... the first thousand when they hold enough
@@ -51,13 +51,6 @@ SAMPLES = 3
 FREE_TEXT_GUESS = 0.8  # the first batch counts text matches a little below the thresholds
 _MERGE_EVERY = 16  # batches of evidence held before they are merged
 PROBE_FLUSH = 1024  # table probe rows gathered before they are probed together
-# A batch holds about STREAM_BATCH_BYTES of data (when the source can tell its row size), never
-# more than STREAM_BATCH_ROWS rows, and STREAM_UNSIZED_ROWS rows when the row size is unknown:
-# this bounds each batch's temporaries, while big batches spread the fixed cost per batch.
-STREAM_BATCH_BYTES = 24 * 2**20
-STREAM_BATCH_ROWS = 100_000
-STREAM_UNSIZED_ROWS = 50_000
-_MIN_BATCH_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -90,32 +83,6 @@ class _Pending:
 
     def merged(self) -> Evidence:
         return merge_evidence(self.parts)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows): nothing to do
-        return None
-    return trim
-
-
-_TRIM = _malloc_trim()
-
-
-def release_memory() -> None:
-    """Give freed heap memory back to the OS. glibc keeps what numpy frees in per-thread arenas;
-    trimming after every batch keeps a streamed scan's peak memory flat instead of growing
-    with each batch's temporaries."""
-    if _TRIM is not None:
-        _TRIM(0)
-
-
-def _pool(width: int) -> ThreadPoolExecutor:
-    # One thread more than Polars has cores: while one column's Python holds the GIL between
-    # Polars calls, the others keep the cores busy (measured: ~9 % less wall time than one
-    # thread per core on the 200,000-row benchmark, the same peak memory on a 2 GB CSV).
-    return ThreadPoolExecutor(max_workers=max(1, min(pl.thread_pool_size() + 1, width)))
 
 
 def shown_non_empty(raw: pl.Series, prep: Prepared) -> int:
@@ -387,14 +354,6 @@ def _samples(head: pl.DataFrame, name: str, info_type: str, rs: RecognizerSet) -
     if len(samples) < SAMPLES and text.len() > SAMPLE_FIRST_TRY:
         samples = pick_samples(text, info_type, n=SAMPLES, rs=rs)
     return samples
-
-
-def stream_batch_rows(reader: TableReader) -> int:
-    """Rows per batch for a streamed scan of ``reader``: about ``STREAM_BATCH_BYTES`` of data."""
-    per_row = reader.bytes_per_row()
-    if not per_row:
-        return STREAM_UNSIZED_ROWS
-    return int(min(STREAM_BATCH_ROWS, max(_MIN_BATCH_ROWS, STREAM_BATCH_BYTES // per_row)))
 
 
 def stream_columns(
