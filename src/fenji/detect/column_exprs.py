@@ -12,11 +12,10 @@ import datetime
 from collections.abc import Callable
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
-import pyarrow as pa
 
 from fenji.detect.names import cn_surname
+from fenji.detect.validators_core import utf8_buffers
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to their half-width forms,
 # so "１３８ ００１３ ８０００" and "＋８６" match the same patterns as ASCII input.
@@ -97,22 +96,6 @@ def as_text(values: pl.Series) -> pl.Series:
 # --- shortcuts ----------------------------------------------------------------------------------
 # Most identifier columns have no full-width characters, separators or lower case: the steps
 # that would change nothing are skipped, and the others rewrite only the cells they change.
-
-
-def utf8_buffers(values: pl.Series) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-    """(UTF-8 bytes, offsets from 0) of a String series, zero-copy where Arrow allows."""
-    arr = values.to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
-    start = arr.offset
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[start : start + len(arr) + 1]
-    buffer = arr.buffers()[2]
-    if buffer is None or len(offsets) < 2 or offsets[-1] == offsets[0]:
-        return np.zeros(0, dtype=np.uint8), offsets - offsets[0]
-    data = np.frombuffer(buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return data, offsets - offsets[0]
 
 
 def has_full_width(values: pl.Series) -> bool:

@@ -87,21 +87,30 @@ def rows_of_width(lengths: IntArray, width: int) -> IntArray:
     return np.flatnonzero(lengths == width)
 
 
+def utf8_buffers(values: pl.Series) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """(UTF-8 bytes, offsets from 0) of a String series, zero-copy where Arrow allows."""
+    arr = values.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    start = arr.offset
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[start : start + len(arr) + 1]
+    buffer = arr.buffers()[2]
+    if buffer is None or len(offsets) < 2 or offsets[-1] == offsets[0]:
+        return np.zeros(0, dtype=np.uint8), offsets - offsets[0]
+    data = np.frombuffer(buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data, offsets - offsets[0]
+
+
 def byte_columns(values: pl.Series, rows: IntArray, width: int) -> Block:
     """``(width, len(rows))`` bytes of ``values[rows]`` (all exactly ``width`` bytes long)."""
     if rows.size == 0:
         return np.empty((width, 0), dtype=np.uint8)
     picked = values if rows.size == len(values) else values.gather(rows)
-    arr = picked.to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
     # Equal widths make the selected bytes one contiguous block between the first and last offset.
-    start = arr.offset
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[start : start + len(arr) + 1]
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    return np.ascontiguousarray(data.reshape(len(arr), width).T)
+    data, _ = utf8_buffers(picked)
+    return np.ascontiguousarray(data.reshape(len(picked), width).T)
 
 
 def blockwise(cols: Block, check: Callable[[Block], T]) -> list[T]:
