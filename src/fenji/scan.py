@@ -20,7 +20,7 @@ from fenji.detect.normalize import normalize
 from fenji.detect.recognizer import RecognizerSet, load_recognizers
 from fenji.detect.validators import birth_dates
 from fenji.errors import FenjiError, SourceError
-from fenji.grade import grade_column, grade_table
+from fenji.grade import grade_table
 from fenji.individuals import choose_key, estimate_individuals, hmac_key
 from fenji.model import (
     ColumnProfile,
@@ -32,7 +32,7 @@ from fenji.model import (
 )
 from fenji.packs import Pack, load_pack
 from fenji.sources import DocumentFile, Source, TableReader, open_sources
-from fenji.stream import stream_columns
+from fenji.stream import graded_profile, stream_columns
 
 # Hooks the CLI uses for progress bars: (source uri, table name) before and after each table.
 TableHook = Callable[[str, str], None]
@@ -201,19 +201,8 @@ def _profile_column(
     series = df.get_column(name)
     as_text = series.cast(pl.Utf8, strict=False)
     non_empty = int(as_text.str.strip_chars().str.len_chars().gt(0).sum() or 0)
-    cg = grade_column(hits, name, pack)
     samples = pick_samples(as_text, hits[0].type, rs=recognizers) if hits else ()
-    return ColumnProfile(
-        name=name,
-        dtype=str(series.dtype),
-        non_empty=non_empty,
-        info_types=tuple(hits),
-        category=cg.category,
-        sensitive=cg.sensitive,
-        role=cg.role,
-        grade=cg.grade,
-        samples=samples,
-    )
+    return graded_profile(name, str(series.dtype), non_empty, hits, samples, pack)
 
 
 def _individuals(

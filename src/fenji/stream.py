@@ -326,25 +326,34 @@ def column_profiles(counted: Counted, pack: Pack, rs: RecognizerSet) -> tuple[Co
     with _pool(len(pii)) as pool:
         masked = pool.map(lambda c: _samples(counted.head, c, hits[c][0].type, rs), pii)
         picked = dict(zip(pii, masked, strict=True))
-    out = []
-    for name, dtype in counted.dtypes.items():
-        found = hits.get(name, ())
-        cg = grade_column(found, name, pack)
-        samples = picked.get(name, ())
-        out.append(
-            ColumnProfile(
-                name=name,
-                dtype=str(dtype),
-                non_empty=counted.shown[name],
-                info_types=tuple(found),
-                category=cg.category,
-                sensitive=cg.sensitive,
-                role=cg.role,
-                grade=cg.grade,
-                samples=samples,
-            )
-        )
-    return tuple(out)
+    return tuple(
+        graded_profile(name, str(dtype), counted.shown[name], hits.get(name, ()),
+                       picked.get(name, ()), pack)
+        for name, dtype in counted.dtypes.items()
+    )
+
+
+def graded_profile(
+    name: str,
+    dtype: str,
+    non_empty: int,
+    hits: Sequence[InfoTypeHit],
+    samples: tuple[str, ...],
+    pack: Pack,
+) -> ColumnProfile:
+    """A column's profile: its info types, the pack's category and grade, its masked samples."""
+    cg = grade_column(hits, name, pack)
+    return ColumnProfile(
+        name=name,
+        dtype=dtype,
+        non_empty=non_empty,
+        info_types=tuple(hits),
+        category=cg.category,
+        sensitive=cg.sensitive,
+        role=cg.role,
+        grade=cg.grade,
+        samples=samples,
+    )
 
 
 def _samples(head: pl.DataFrame, name: str, info_type: str, rs: RecognizerSet) -> tuple[str, ...]:
