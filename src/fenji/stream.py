@@ -113,9 +113,8 @@ class TableCounter:
         self.pending: dict[str, _Pending] = {}
         self.heads: list[pl.DataFrame] = []
         self.head_rows = 0
-        self.probe_buffer: list[pl.DataFrame] = []  # table probe rows not probed yet
-        self.buffered = 0
-        self.kept: list[pl.DataFrame] = []  # all table probe rows, for the text probe at the end
+        self.kept: list[pl.DataFrame] = []  # the table probe rows so far (text probe at the end)
+        self.probed = 0  # how many of ``kept`` have had their whole-cell probe
         self.cost: dict[str, float] = {}  # seconds each column took on the last batch
 
     def _probe_rows(self, height: int) -> np.ndarray | None:
@@ -142,10 +141,9 @@ class TableCounter:
         rows = self._probe_rows(batch.height)
         held = texts if rows is None else texts[rows]
         if held.height:
-            self.probe_buffer.append(held)
             self.kept.append(held)
-            self.buffered += held.height
-        flushed = not first and self.buffered >= PROBE_FLUSH
+        waiting = sum(k.height for k in self.kept[self.probed :])
+        flushed = not first and waiting >= PROBE_FLUSH
         if flushed:  # the first batch's probe rows are probed with its guess, in one call
             self._flush()
         if self.head_rows < SAMPLE_ROWS:
@@ -194,8 +192,9 @@ class TableCounter:
         returned rather than kept: one probe run, as each has a fixed cost. Only the
         ``searched`` columns are searched inside their cells ("text" flags): the table's text
         flags are probed at the end, for the columns that turned out to be free text."""
-        held = pl.concat(self.probe_buffer) if self.probe_buffer else None
-        self.probe_buffer, self.buffered = [], 0
+        waiting = self.kept[self.probed :]
+        held = pl.concat(waiting) if waiting else None
+        self.probed = len(self.kept)
         if extra is None:
             if held is not None:
                 for c, f in probe_flags(held, self.rs, searched).items():
