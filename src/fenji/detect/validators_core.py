@@ -194,11 +194,6 @@ def code_table(codes: Iterable[int], size: int) -> BoolArray:
     return table
 
 
-def in_table(table: BoolArray, codes: IntArray) -> BoolArray:
-    """Membership of each code; out-of-range codes (from masked garbage) are False."""
-    return (codes >= 0) & (codes < table.size) & table.take(codes, mode="clip")
-
-
 def tier(ok: BoolArray, better: BoolArray) -> npt.NDArray[np.uint8]:
     """0 where not ``ok``, 2 where ``ok`` and ``better``, else 1 (an index for ``pick``)."""
     return ok.view(np.uint8) + (ok & better).view(np.uint8)
