@@ -94,33 +94,52 @@ def build_views(values: pl.Series, keys: Iterable[ViewKey]) -> dict[ViewKey, pl.
     return {key: got[name].alias(values.name) for key, name in names.items()}
 
 
-def _rewrite(values: pl.Series, hit: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+def _rewrite(values: pl.Series, hit: BoolArray, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
     """``fn`` applied to the cells where ``hit`` holds, the others kept as they are."""
-    found = int(hit.sum())
+    found = int(np.count_nonzero(hit))
     if found == 0:
         return values
     if found == len(values):
         return fn(values)
-    rows = np.flatnonzero(hit.fill_null(False).to_numpy())
+    rows = np.flatnonzero(hit)
     return values.clone().scatter(rows, fn(values.gather(rows)))
 
 
-def compact(values: pl.Series, step: str, trimmed: bool = False) -> pl.Series:
+def compact_test(step: str) -> str | None:
+    """The regex whose per-cell result ``compact`` needs for ``step`` (None: none needed):
+    the cells the step may change, or the cells of its cheap fixed form. ``evaluate`` finds it
+    once per view, in its one query, rather than once per pattern."""
+    if step in COMPACT_CHANGES:
+        return COMPACT_CHANGES[step]
+    if step in COMPACT_FAST:
+        return COMPACT_FAST[step][0]
+    return None
+
+
+def _matches(values: pl.Series, regex: str) -> BoolArray:
+    return np.asarray(values.str.contains(regex).fill_null(False).to_numpy(), dtype=bool)
+
+
+def compact(
+    values: pl.Series, step: str, trimmed: bool = False, tested: BoolArray | None = None
+) -> pl.Series:
     """A ``COMPACT`` step over candidates, rewriting only the cells it may change (and cells of
     a common fixed form the cheap way). ``trimmed``: the candidates come from a view that was
-    already trimmed, so the steps' own trimming would change nothing."""
+    already trimmed, so the steps' own trimming would change nothing. ``tested``: the
+    ``compact_test`` regex's result per candidate, when the caller has it already."""
     if trimmed and step == "trim":
         return values
     if trimmed and step == "lower":
         return apply(PREPROCESS["lower"], values)
     full = partial(apply, COMPACT[step])
+    test = compact_test(step)
+    if test is None:
+        return full(values)
+    hit = _matches(values, test) if tested is None else tested
     if step in COMPACT_CHANGES:
-        return _rewrite(values, values.str.contains(COMPACT_CHANGES[step]), full)
-    if step in COMPACT_FAST:
-        form, quick = COMPACT_FAST[step]
-        simple = values.str.contains(form)
-        return _rewrite(_rewrite(values, simple, partial(apply, quick)), ~simple, full)
-    return full(values)
+        return _rewrite(values, hit, full)
+    quick = COMPACT_FAST[step][1]
+    return _rewrite(_rewrite(values, hit, partial(apply, quick)), ~hit, full)
 
 
 def active_patterns(rec: Recognizer, hinted: bool) -> tuple[Pattern, ...]:
@@ -185,15 +204,25 @@ def evaluate(
     views = {k: found[names[k]] for k in cell_keys}
     n = len(values)
     cells: dict[str, CellEval] = {}
+    # A compaction test over a whole view, kept for the other patterns and recognizers on it:
+    # found once when a pattern matches most of the view, else only over the matched cells.
+    whole_tests: dict[tuple[ViewKey, str], BoolArray] = {}
     for rec, hinted in cell:
         matched, conf = np.zeros(n, dtype=bool), np.zeros(n)
-        cell_view = views[view_key(rec, True)]
+        key = view_key(rec, True)
+        cell_view = views[key]
+        test = compact_test(rec.compact)
         for p in active_patterns(rec, hinted):
             rows = np.flatnonzero(found[f"c|{rec.id}|{p.id}"].to_numpy())
             if rows.size:  # compact and validate the matched values only
                 matched[rows] = True
                 picked = cell_view if rows.size == n else cell_view.gather(rows)
-                candidates = compact(picked, rec.compact, "trim" in rec.preprocess)
+                tested = None
+                if test is not None and (rows.size > n // 2 or (key, test) in whole_tests):
+                    if (key, test) not in whole_tests:
+                        whole_tests[key, test] = _matches(cell_view, test)
+                    tested = whole_tests[key, test][rows]
+                candidates = compact(picked, rec.compact, "trim" in rec.preprocess, tested)
                 conf[rows] = np.maximum(conf[rows], _confidence(candidates, p))
         cells[rec.id] = CellEval(matched, conf)
     texts: dict[str, TextEval] = {}

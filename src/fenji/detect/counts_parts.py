@@ -140,14 +140,43 @@ class Signatures:
 def group_signatures(recs: tuple[str, ...], table: FloatArray, weights: IntArray) -> Signatures:
     """Group equal rows (dropping rows that match nothing), sorted lexicographically."""
     keep = (table != NO_MATCH).any(axis=1) if table.shape[1] else np.zeros(len(table), bool)
-    table, weights = table[keep], weights[keep]
+    if not keep.all():
+        table, weights = table[keep], weights[keep]
     if len(table) == 0:
         return Signatures(recs, np.zeros((0, len(recs))), np.zeros(0, dtype=np.int64))
+    peeled, table, weights = _peel(table, weights)
     if len(table) > 64:  # a cheap parallel group-by first; np.unique then sorts the few left
         frame = pl.DataFrame({f"s{j}": table[:, j] for j in range(table.shape[1])})
         grouped = frame.with_columns(w=pl.Series(weights)).group_by(frame.columns).agg(pl.sum("w"))
         table = grouped.drop("w").to_numpy().astype(np.float64).reshape(-1, len(recs))
         weights = grouped["w"].to_numpy().astype(np.int64)
+    if peeled:
+        table = np.concatenate([np.array([row for row, _ in peeled]), table])
+        weights = np.concatenate([np.array([w for _, w in peeled], dtype=np.int64), weights])
     uniq, inverse = np.unique(table, axis=0, return_inverse=True)
     summed = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
     return Signatures(recs, uniq, summed.astype(np.int64))
+
+
+_PEEL_MAX = 8
+
+
+def _peel(
+    table: FloatArray, weights: IntArray
+) -> tuple[list[tuple[FloatArray, int]], FloatArray, IntArray]:
+    """Take off the signatures that cover most rows, one comparison each: a column usually
+    holds a handful (cheaper than hashing every row). Stops at one that covers under a quarter
+    of the rows left, which are then grouped the general way."""
+    peeled: list[tuple[FloatArray, int]] = []
+    while len(table) > 64 and len(peeled) < _PEEL_MAX:
+        first = table[0]
+        same = table[:, 0] == first[0]
+        for j in range(1, table.shape[1]):
+            same &= table[:, j] == first[j]
+        hits = int(np.count_nonzero(same))
+        if hits * 4 < len(table):
+            break
+        peeled.append((first.copy(), int(weights[same].sum())))
+        rest = ~same
+        table, weights = table[rest], weights[rest]
+    return peeled, table, weights
