@@ -101,6 +101,7 @@ class TableCounter:
 
     def __init__(self, rows: int, rs: RecognizerSet) -> None:
         self.rs = rs
+        self.rows = rows
         self.positions = probe_positions(rows, rs.settings.probe_rows)
         self.offset = 0
         self.bases: dict[str, ColumnPlan] = {}
@@ -143,9 +144,11 @@ class TableCounter:
         if held.height:
             self.kept.append(held)
         waiting = sum(k.height for k in self.kept[self.probed :])
-        flushed = not first and waiting >= PROBE_FLUSH
-        if flushed:  # the first batch's probe rows are probed with its guess, in one call
-            self._flush()
+        # The first batch's probe rows are probed with its guess, in one call; later ones once
+        # enough have gathered, and at the last batch. That probe runs beside the counting: a
+        # column it finds the guess too narrow for is counted again anyway.
+        last = self.offset + batch.height >= self.rows
+        flushed = not first and waiting > 0 and (waiting >= PROBE_FLUSH or last)
         if self.head_rows < SAMPLE_ROWS:
             self.heads.append(batch.head(SAMPLE_ROWS - self.head_rows))
             self.head_rows += self.heads[-1].height
@@ -160,13 +163,15 @@ class TableCounter:
                     )
                 )
                 self._guess(texts, done)
-            elif flushed:
-                self._check()
+            probing = pool.submit(self._flush) if flushed else None
             # One task per column, the costliest first (as timed on the previous batch), so
             # the slowest column does not start last and keep the other threads idle.
             order = sorted(batch.columns, key=lambda c: -self.cost.get(c, 0.0))
             results = pool.map(lambda c: self._count(c, batch, texts, done.get(c)), order)
             preps = dict(zip(order, results, strict=True))
+            if probing is not None:
+                probing.result()
+                self._check()
         for c, prep in preps.items():
             self.stats[c].append(prep.stats)
             self.shown[c] += shown_non_empty(batch[c], prep)
