@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fenji.detect.mask import mask_series, pick_samples
-from fenji.detect.normalize import normalize, valid_mask
+from fenji.detect.normalize import normalize, valid_forms, valid_mask
 from fenji.detect.recognizer import INFO_TYPES
 
 
@@ -101,3 +101,24 @@ def test_valid_mask_counts_validated_whole_values() -> None:
     assert valid_mask(permits, "CN_HMT_PERMIT", hinted=True).to_list() == [True, True]
     assert valid_mask(permits, "CN_HMT_PERMIT", hinted=False).to_list() == [False, True]
     assert valid_mask(pl.Series(["x", " ", None]), "BIOMETRIC").to_list() == [True, False, False]
+
+
+ID_LIKE = st.text(alphabet=st.sampled_from("0123456789Xx -+@.a张（）１８６"), max_size=22)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(
+        ID_LIKE | st.sampled_from(["13800138000", "110101199003074514", "110101199003074515"])
+        | st.sampled_from(["张伟", "H12345678", "138****8000"]),
+        max_size=12,
+    ),
+    info_type=st.sampled_from(sorted(INFO_TYPES)),
+)
+def test_valid_forms_are_the_normalised_valid_values(values: list[str], info_type: str) -> None:
+    # pick_samples takes both in one pass; they must be what the two separate calls give.
+    series = pl.Series("v", values, dtype=pl.String)
+    ok = valid_mask(series, info_type).to_list()
+    forms = normalize(series, info_type).to_list()
+    expected = [f if keep else None for f, keep in zip(forms, ok, strict=True)]
+    assert valid_forms(series, info_type).to_list() == expected

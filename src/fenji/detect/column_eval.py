@@ -7,7 +7,7 @@ of matched candidates only, numpy to place their confidences back at the matchin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -161,6 +161,7 @@ class CellEval:
 
     matched: BoolArray  # per value
     confidence: FloatArray  # per value, 0 where no validated match
+    forms: pl.Series | None = field(default=None, compare=False)  # compacted, if asked for
 
 
 @dataclass(frozen=True)
@@ -175,12 +176,15 @@ def evaluate(
     values: pl.Series,
     cell: Sequence[tuple[Recognizer, bool]],
     text: Sequence[Recognizer] = (),
+    forms: bool = False,
 ) -> tuple[dict[str, CellEval], dict[str, TextEval]]:
     """Run recognizers over a Utf8 Series in one lazy ``select``.
 
     ``cell`` pairs each recognizer with whether the column name hints at it (hint-only patterns
     count then). Preprocessed views shared by several recognizers are computed once, the regexes
     run in parallel, and each validator sees only the compacted candidates its pattern matched.
+    ``forms``: also keep each matched value's compacted form (``CellEval.forms``, null where
+    no pattern matched), which is ``canonical``'s result.
     """
     # Views (width folding, trimming, separator stripping) eagerly, each computed once and
     # skipped when there is nothing to fold; the regexes then run in one parallel select.
@@ -209,6 +213,7 @@ def evaluate(
     whole_tests: dict[tuple[ViewKey, str], BoolArray] = {}
     for rec, hinted in cell:
         matched, conf = np.zeros(n, dtype=bool), np.zeros(n)
+        compacted = pl.Series(values.name, [None] * n, dtype=pl.String) if forms else None
         key = view_key(rec, True)
         cell_view = views[key]
         test = compact_test(rec.compact)
@@ -224,7 +229,9 @@ def evaluate(
                     tested = whole_tests[key, test][rows]
                 candidates = compact(picked, rec.compact, "trim" in rec.preprocess, tested)
                 conf[rows] = np.maximum(conf[rows], _confidence(candidates, p))
-        cells[rec.id] = CellEval(matched, conf)
+                if compacted is not None:
+                    compacted = compacted.scatter(rows, candidates)
+        cells[rec.id] = CellEval(matched, conf, compacted)
     texts: dict[str, TextEval] = {}
     for rec in text:
         rows_parts, conf_parts = [], []

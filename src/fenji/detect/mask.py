@@ -20,7 +20,7 @@ import polars as pl
 from fenji.detect.column_eval import apply, text_candidates, text_expr
 from fenji.detect.column_exprs import as_text
 from fenji.detect.names import surname_length
-from fenji.detect.normalize import normalize, valid_mask
+from fenji.detect.normalize import normalize, valid_forms
 from fenji.detect.recognizer import RecognizerSet, general_recognizers
 
 # (characters kept at the start, characters kept at the end); every other type keeps (1, 1).
@@ -129,9 +129,7 @@ def pick_samples(
     # Growing heads: the first n distinct valid values of a head are those of the whole column
     # once the head holds n of them, and most columns show them in their first rows.
     for size in (64, 512, len(values)):
-        head = values.head(size)
-        valid = head.filter(valid_mask(head, info_type, rs))
-        picked = normalize(valid, info_type, rs).drop_nulls() if valid.len() else valid
+        picked = valid_forms(values.head(size), info_type, rs).drop_nulls()
         if picked.unique().len() >= n or size >= len(values):
             break
     normalized = picked.len() > 0

@@ -61,3 +61,20 @@ def valid_mask(
     cells, _ = evaluate(text, [(r, hinted) for r in recs])
     ok = np.logical_or.reduce([c.confidence > 0 for c in cells.values()])
     return pl.Series(values.name, ok)
+
+
+def valid_forms(values: pl.Series, info_type: str, rs: RecognizerSet | None = None) -> pl.Series:
+    """``normalize``'s canonical form where ``valid_mask`` holds, null elsewhere: both in one
+    pass over the recognizers of the info type (what masked samples need). Hint-only patterns
+    count, as in ``normalize``."""
+    rs = rs or general_recognizers()
+    text = as_text(values)
+    recs = [r for r in rs.for_type(info_type) if r.patterns]
+    nothing = pl.Series(values.name, [None] * len(text), dtype=pl.String)
+    if not recs:
+        return normalize(text, info_type, rs).zip_with(valid_mask(text, info_type, rs), nothing)
+    cells, _ = evaluate(text, [(r, True) for r in recs], forms=True)
+    ok = np.logical_or.reduce([c.confidence > 0 for c in cells.values()])
+    # A valid value is matched by some recognizer: the first one's form, as normalize takes.
+    forms = pl.select(pl.coalesce([pl.lit(cells[r.id].forms) for r in recs])).to_series()
+    return forms.zip_with(pl.Series(ok), nothing).alias(values.name)
