@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from fenji.errors import SourceError
+from fenji.scan import ScanOptions, scan
 from fenji.sources import Source, TableReader, open_sources
 
 
@@ -81,8 +82,12 @@ def test_ragged_rows_name_the_line(tmp_path: Path) -> None:
             attempt()
         assert_one_line(str(err.value), "ragged.csv")
         assert "EXTRA-VALUE" not in str(err.value)  # never cell contents
-    with pytest.raises(SourceError, match="ragged rows"):
-        list(table.iter_batches(["id"]))
+    # A streamed read counts rows without parsing them, and checks each batch as it comes.
+    with pytest.raises(SourceError, match="ragged rows: line 5"):
+        list(first_table(path).iter_batches(["id"], 2))
+    (source,) = scan([str(path)], ScanOptions(sample=None)).sources
+    assert not source.tables
+    assert any("ragged rows: line 5" in e for e in source.errors)
 
 
 def test_corrupt_parquet(tmp_path: Path) -> None:

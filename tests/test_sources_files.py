@@ -13,7 +13,7 @@ import pytest
 import xlsxwriter
 
 from fenji.errors import SourceError
-from fenji.sources import MAX_CELL_CHARS, Source, TableReader, open_sources
+from fenji.sources import MAX_CELL_CHARS, Source, TableReader, delimited, open_sources
 
 HEADER_CN = ["姓名", "身份证号", "手机号", "地址"]
 ROWS_CN = [
@@ -272,3 +272,28 @@ def test_stopping_a_batch_stream_early_is_clean(tmp_path: Path) -> None:
     assert next(stream).height == 100
     stream.close()
     assert sum(b.height for b in table.iter_batches(["id"], batch_rows=1000)) == 5000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1,2\n\n3,4\n\n",  # blank lines are rows of nulls
+        'a,b\n"x\ny",2\n3,4\n',  # a quoted line break
+        "a,b\r\n1,2\r\n3,4",  # CRLF, no final line break
+        "\ufeffa,b\n1,2\n",
+        "a,b\n",
+    ],
+)
+def test_streamed_row_count_equals_the_checked_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    fast = only_table(path).streamed_row_count()
+    assert fast == only_table(path).row_count()
+    assert fast[0] == sum(b.height for b in only_table(path).iter_batches(["a"], 1))
+    # Above the size limit the streamed count is the checked pass.
+    monkeypatch.setattr(delimited, "FAST_COUNT_BYTES", 0)
+    path.write_text(text + "5,6,7\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="ragged rows"):
+        only_table(path).streamed_row_count()

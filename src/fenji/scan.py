@@ -156,7 +156,7 @@ def profile_table(
     (``fenji.stream``), never holding the whole table, with the findings ``classify_frame``
     gives on the whole table in memory.
     """
-    rows, exact = reader.row_count()
+    rows, exact = reader.streamed_row_count() if opts.sample is None else reader.row_count()
     warnings: list[str] = []
     if opts.sample is None:
         sampled, columns = stream_columns(

@@ -52,6 +52,11 @@ class TableReader(ABC):
     def row_count(self) -> tuple[int | None, bool]:
         """Return ``(rows, exact)``; ``exact`` is False when taken from database statistics."""
 
+    def streamed_row_count(self) -> tuple[int | None, bool]:
+        """``row_count`` for a scan that reads every row through ``iter_batches``, which checks
+        each batch as it reads it: a reader may count more cheaply here."""
+        return self.row_count()
+
     @abstractmethod
     def sample(self, n: int | None, seed: int) -> pl.DataFrame:
         """Up to ``n`` rows (all rows when ``n`` is None); the same rows for the same seed."""
@@ -80,8 +85,11 @@ class TableReader(ABC):
         text = [c for c, t in df.schema.items() if t == pl.String]
         if not text or df.height == 0:
             return df
-        longest = df.select(pl.col(text).str.len_chars().max()).row(0)
-        big = [c for c, size in zip(text, longest, strict=True) if size and size > MAX_CELL_CHARS]
+        # Bytes first (free from the offsets): no cell has more characters than bytes.
+        widest = df.select(pl.col(text).str.len_bytes().max()).row(0)
+        wide = [c for c, size in zip(text, widest, strict=True) if size and size > MAX_CELL_CHARS]
+        longest = df.select(pl.col(wide).str.len_chars().max()).row(0) if wide else ()
+        big = [c for c, size in zip(wide, longest, strict=True) if size and size > MAX_CELL_CHARS]
         for col in big:
             self._warn(
                 f"column {col!r}: cells longer than {MAX_CELL_CHARS:,} characters were "

@@ -23,6 +23,8 @@ from fenji.sources.tabular import LazyTable, polars_errors
 DELIMITERS = (",", "\t", ";", "|")
 _EXTRA = "\x00fenji_extra_fields"  # catches fields beyond the header (NUL: never a real name)
 _SNIFF_LINES = 50
+# A streamed scan counts a file up to this size by mapping it (fast; its pages show as resident).
+FAST_COUNT_BYTES = 256 * 2**20
 
 
 def sniff_delimiter(text: str, default: str = ",") -> str:
@@ -58,6 +60,7 @@ class CsvTable(LazyTable):
         self.separator = separator
         self._text = text
         self._header: dict[str, pl.DataType] | None = None
+        self._fast_count: int | None = None
 
     def _scan(self) -> pl.LazyFrame:
         if self._header is None:
@@ -78,8 +81,20 @@ class CsvTable(LazyTable):
 
     def bytes_per_row(self) -> float | None:
         """The file's (UTF-8) size over its rows: CSV text is about what the cells hold."""
-        rows, _ = self.row_count()
+        rows, _ = self.streamed_row_count()
         return self._text.get().stat().st_size / rows if rows else None
+
+    def streamed_row_count(self) -> tuple[int | None, bool]:
+        """Rows of a file that is read in batches, each checked for extra fields as it comes
+        (``_finish``). Up to ``FAST_COUNT_BYTES`` Polars counts them without parsing, by mapping
+        the whole file, whose pages then count as resident memory; a bigger file is counted
+        by the checked pass, which streams it (decision 14)."""
+        if self._count is not None or self._text.get().stat().st_size > FAST_COUNT_BYTES:
+            return self.row_count()
+        if self._fast_count is None:
+            with polars_errors(self.uri):
+                self._fast_count = int(self._scan().select(pl.len()).collect().item())
+        return self._fast_count, True
 
     def _validate(self) -> int:
         extra = pl.col(_EXTRA).is_not_null()

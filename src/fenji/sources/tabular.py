@@ -92,10 +92,7 @@ class LazyTable(TableReader):
     ) -> Iterator[pl.DataFrame]:
         """Stream the named columns in batches of about ``batch_rows`` rows."""
         wanted = self._check_columns(columns)
-        # Validates the whole file before the first batch goes out. (For CSV not a bare
-        # ``pl.len()``: Polars counts rows by mapping the whole file, so a 2 GB file counted
-        # that way shows 2 GB resident.)
-        self.row_count()
+        self.streamed_row_count()  # a file that cannot be read fails before the first batch
         hidden = [c for c in self._lazy_schema().names() if c.startswith("\x00")]
         lf = self._scan().select(wanted + hidden)
         offset = 0
