@@ -15,7 +15,7 @@ again in a second pass over that column alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,8 +114,9 @@ class TableCounter:
         self.pending: dict[str, _Pending] = {}
         self.heads: list[pl.DataFrame] = []
         self.head_rows = 0
-        self.kept: list[pl.DataFrame] = []  # the table probe rows so far (text probe at the end)
-        self.probed = 0  # how many of ``kept`` have had their whole-cell probe
+        self.kept: list[pl.DataFrame] = []  # the table probe rows so far
+        self.probed = 0  # how many of ``kept`` have been probed
+        self.searching: frozenset[str] = frozenset()  # columns every probe searches as text
         self.cost: dict[str, float] = {}  # seconds each column took on the last batch
 
     def _probe_rows(self, height: int) -> np.ndarray | None:
@@ -154,7 +155,9 @@ class TableCounter:
             self.head_rows += self.heads[-1].height
         done: dict[str, Prepared] = {}
         with _pool(batch.width) as pool:
-            if first:
+            if first:  # the whole-cell probe runs beside the columns' preparation
+                probe = self._probe_frame(self._local_rows(texts))
+                cells = pool.submit(probe_flags, probe[0], rs, ()) if probe else None
                 done = dict(
                     zip(
                         batch.columns,
@@ -162,7 +165,7 @@ class TableCounter:
                         strict=True,
                     )
                 )
-                self._guess(texts, done)
+                self._guess(done, probe, cells.result() if cells else {})
             probing = pool.submit(self._flush) if flushed else None
             # One task per column, the costliest first (as timed on the previous batch), so
             # the slowest column does not start last and keep the other threads idle.
@@ -190,48 +193,66 @@ class TableCounter:
         self.cost[c] = time.perf_counter() - started
         return prep
 
-    def _flush(
-        self, extra: pl.DataFrame | None = None, searched: Collection[str] = ()
-    ) -> dict[str, Flags]:
-        """Probe the table probe rows gathered so far, and the ``extra`` rows whose flags are
-        returned rather than kept: one probe run, as each has a fixed cost. Only the
-        ``searched`` columns are searched inside their cells ("text" flags): the table's text
-        flags are probed at the end, for the columns that turned out to be free text."""
+    def _probe_frame(
+        self, extra: pl.DataFrame | None
+    ) -> tuple[pl.DataFrame, dict[str, str]] | None:
+        """The table probe rows not yet probed (now counted as probed) and the ``extra`` rows
+        beside them under the names returned, padded with nulls (which match nothing): one
+        frame, so that one probe run covers both, as each run has a fixed cost."""
         waiting = self.kept[self.probed :]
         held = pl.concat(waiting) if waiting else None
         self.probed = len(self.kept)
         if extra is None:
-            if held is not None:
-                for c, f in probe_flags(held, self.rs, searched).items():
-                    self.flags[c] = self.flags[c] | f
-            return {}
-        # Side by side under other names, padded with nulls (which match nothing).
+            return (held, {}) if held is not None else None
         names = {c: f"{c}\x00extra" for c in extra.columns}
         parts = [extra.rename(names)] + ([held] if held is not None else [])
         height = max(p.height for p in parts)
         padded = [p.vstack(p.clear(height - p.height)) for p in parts]
-        text = [*searched, *(names[c] for c in searched if c in names)]
-        flags = probe_flags(pl.concat(padded, how="horizontal"), self.rs, text)
-        if held is not None:
-            for c in held.columns:
-                self.flags[c] = self.flags[c] | flags[c]
-        return {c: flags[n] for c, n in names.items()}
+        return pl.concat(padded, how="horizontal"), names
 
-    def _guess(self, texts: pl.DataFrame, preps: dict[str, Prepared]) -> None:
-        """Plans for the first pass: the table probe rows in this batch and, when they are few
-        (a big table), a probe of this batch's own evenly spaced rows."""
-        rs = self.rs
+    def _flush(self) -> None:
+        """Probe the table probe rows gathered so far; the ``searching`` columns are also
+        searched inside their cells ("text" flags)."""
+        probe = self._probe_frame(None)
+        if probe is not None:
+            for c, f in probe_flags(probe[0], self.rs, self.searching).items():
+                self.flags[c] = self.flags[c] | f
+
+    def _local_rows(self, texts: pl.DataFrame) -> pl.DataFrame | None:
+        """The first batch's own evenly spaced rows, when it holds few table probe rows (a big
+        table), else None."""
         held = self._probe_rows(texts.height)
-        free = {c for c in self.bases if _maybe_free(preps[c].stats, rs)}
-        more: dict[str, Flags] = {}
-        if held is not None and len(held) < rs.settings.probe_rows // 2:
-            local = probe_positions(texts.height, rs.settings.probe_rows)
-            more = self._flush(texts if local is None else texts[local], free)
-        else:
-            self._flush(searched=free)
+        if held is None or len(held) >= self.rs.settings.probe_rows // 2:
+            return None
+        local = probe_positions(texts.height, self.rs.settings.probe_rows)
+        return texts if local is None else texts[local]
+
+    def _guess(
+        self,
+        preps: dict[str, Prepared],
+        probe: tuple[pl.DataFrame, dict[str, str]] | None,
+        cells: dict[str, Flags],
+    ) -> None:
+        """Plans for the first pass, from the whole-cell ``cells`` flags of ``probe`` (the table
+        probe rows in this batch, and its own rows beside them when those are few) and a text
+        search of the same rows in the columns whose cells look like free text. Those columns
+        are searched as text in every later probe too, so their text flags cover all probe
+        rows by the end."""
+        rs = self.rs
+        free = frozenset(c for c in self.bases if _maybe_free(preps[c].stats, rs))
+        self.searching = free
+        flags = dict(cells)
+        if probe is not None and free:
+            frame, names = probe
+            text = [*free, *(names[c] for c in free if c in names)]
+            for c, f in probe_flags(frame, rs, text, cell=False).items():
+                flags[c] = flags.get(c, frozenset()) | f
+        names = probe[1] if probe is not None else {}
+        for c in self.bases:
+            self.flags[c] = self.flags[c] | flags.get(c, frozenset())
         for c, base in self.bases.items():
-            flags = self.flags[c] | more.get(c, frozenset())
-            self.guess[c] = plan_column(base, flags, c in free, rs)
+            extra = flags.get(names[c], frozenset()) if c in names else frozenset()
+            self.guess[c] = plan_column(base, self.flags[c] | extra, c in free, rs)
 
     def _check(self) -> None:
         """Mark columns whose probe flags now ask for recognizers the guess does not count."""
@@ -246,9 +267,10 @@ class TableCounter:
         self._flush()
         stats = {c: merge_stats(parts) for c, parts in self.stats.items()}
         free = [c for c in self.bases if stats[c].free_text(self.rs)]
-        if free and self.kept:
-            kept = pl.concat(self.kept).select(free)
-            for c, f in probe_flags(kept, self.rs, free, cell=False).items():
+        unsearched = [c for c in free if c not in self.searching]
+        if unsearched and self.kept:
+            kept = pl.concat(self.kept).select(unsearched)
+            for c, f in probe_flags(kept, self.rs, unsearched, cell=False).items():
                 self.flags[c] = self.flags[c] | f
         plans = {
             c: plan_column(b, self.flags[c], c in free, self.rs) for c, b in self.bases.items()
