@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
-from fenji.detect.column_eval import IntArray, TextEval, evaluate
+from fenji.detect.column_eval import BoolArray, IntArray, TextEval, evaluate
 from fenji.detect.column_exprs import as_text
 from fenji.detect.counts_parts import (
     NO_HASHES,
@@ -42,6 +42,7 @@ from fenji.detect.counts_parts import (
 from fenji.detect.hints import column_hint
 from fenji.detect.probe import Flags
 from fenji.detect.recognizer import RecognizerSet
+from fenji.detect.validators_core import utf8_buffers
 
 # Columns whose rows are mostly distinct are not reduced to distinct values first: counting them
 # would cost more than it saves (decided on a slice of each batch).
@@ -216,21 +217,9 @@ def prepare(raw: pl.Series, text: pl.Series, rs: RecognizerSet) -> Prepared:
         values, weights = counts[text.name], counts["\x00n"].to_numpy()
     else:
         values, weights = filled_text, np.ones(len(filled_text), dtype=np.int64)
-    # One parallel pass for the three per-cell facts. A cell is filled when it holds anything
-    # but whitespace (Unicode White_Space, which ``str.strip_chars`` trims); it is wordy with a
-    # space or a non-ASCII character (more bytes than characters; the rest of White_Space is
-    # non-ASCII). Cheaper than the two regex searches they replace.
-    v = pl.col("v")
-    n = v.str.len_chars()
-    facts = pl.DataFrame({"v": values}).select(
-        n.alias("n"),
-        (v.str.strip_chars().str.len_bytes() > 0).alias("f"),
-        ((v.str.len_bytes() != n) | v.str.contains(r"[\t-\r ]")).alias("w"),
-    )
-    nchars, wordy = facts["n"].to_numpy().astype(np.int64), facts["w"].to_numpy()
-    if not facts["f"].all():  # blank cells are dropped (most columns have none: no copy)
-        filled = facts["f"].to_numpy()
-        values, weights = values.filter(facts["f"]), weights[filled]
+    nchars, filled, wordy = cell_facts(values)
+    if not filled.all():  # blank cells are dropped (most columns have none: no copy)
+        values, weights = values.filter(pl.Series(filled)), weights[filled]
         nchars, wordy = nchars[filled], wordy[filled]
     weights = weights.astype(np.int64, copy=False)
     long = nchars >= rs.settings.free_text_min_cell_chars
@@ -244,6 +233,41 @@ def prepare(raw: pl.Series, text: pl.Series, rs: RecognizerSet) -> Prepared:
         prose=prose,
     )
     return Prepared(values, weights, stats)
+
+
+_SPACE = r"[\t-\r ]"  # the ASCII part of Unicode White_Space
+
+
+def cell_facts(values: pl.Series) -> tuple[IntArray, BoolArray, BoolArray]:
+    """Per (non-null) cell: characters; filled, holding anything but whitespace (Unicode
+    White_Space, which ``str.strip_chars`` trims); wordy, with a space or a non-ASCII character.
+
+    An all-ASCII column (identifiers, codes, dates) takes its lengths from the Arrow offsets,
+    and needs a search only where a byte could be whitespace; other columns take one Polars
+    pass for the three.
+    """
+    data, offsets = utf8_buffers(values)
+    if data.size and data.max() >= 0x80:
+        v = pl.col("v")
+        n = v.str.len_chars()
+        facts = pl.DataFrame({"v": values}).select(
+            n.alias("n"),
+            (v.str.strip_chars().str.len_bytes() > 0).alias("f"),
+            ((v.str.len_bytes() != n) | v.str.contains(_SPACE)).alias("w"),
+        )
+        return (
+            facts["n"].to_numpy().astype(np.int64),
+            facts["f"].to_numpy(),
+            facts["w"].to_numpy(),
+        )
+    nchars = np.diff(offsets).astype(np.int64)
+    filled = nchars > 0
+    if not data.size or not (data <= 0x20).any():  # no byte is whitespace
+        return nchars, filled, np.zeros(len(nchars), dtype=bool)
+    wordy = values.str.contains(_SPACE).to_numpy()
+    rows = np.flatnonzero(wordy)  # only these can be all whitespace
+    filled[rows] = values.gather(rows).str.strip_chars().str.len_bytes().to_numpy() > 0
+    return nchars, filled, wordy
 
 
 def count_evidence(prep: Prepared, plan: ColumnPlan, rs: RecognizerSet) -> Evidence:

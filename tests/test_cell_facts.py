@@ -1,0 +1,42 @@
+"""Per-cell facts behind the free-text statistics: the ASCII shortcut equals the general path."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fenji.detect.counts import cell_facts
+
+WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2028\u3000"
+ascii_cells = st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12)
+ascii_words = st.text(alphabet=st.sampled_from("\t\n\x0b\x0c\r \x00\x1c\x1f\x7fab1-"), max_size=6)
+any_cells = st.text(alphabet=st.sampled_from(WHITE_SPACE + "ab1张é\U0001f600"), max_size=8)
+
+
+def reference(values: list[str]) -> tuple[list[int], list[bool], list[bool]]:
+    """The facts by their definitions, one Python string at a time."""
+    return (
+        [len(v) for v in values],
+        [v.strip(WHITE_SPACE) != "" for v in values],
+        [any(ord(c) > 0x7F or c in "\t\n\x0b\x0c\r " for c in v) for v in values],
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ascii_cells | ascii_words | any_cells, max_size=40))
+def test_cell_facts_follow_their_definitions(values: list[str]) -> None:
+    n, filled, wordy = cell_facts(pl.Series("v", values, dtype=pl.String))
+    assert (n.tolist(), filled.tolist(), wordy.tolist()) == reference(values)
+
+
+def test_identifier_columns_take_the_ascii_shortcut() -> None:
+    ids = pl.Series("v", ["110101199003074514", "", "13800138000"])
+    n, filled, wordy = cell_facts(ids)
+    assert n.tolist() == [18, 0, 11] and filled.tolist() == [True, False, True]
+    assert not wordy.any() and n.dtype == np.int64
+    spaced = pl.Series("v", ["6222 0210", "   ", "\t"])
+    n, filled, wordy = cell_facts(spaced)
+    assert filled.tolist() == [True, False, False] and wordy.all()
+    assert cell_facts(pl.Series("v", [], dtype=pl.String))[0].size == 0
