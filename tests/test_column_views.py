@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fenji.detect.column_eval import apply, compact, compact_test
-from fenji.detect.column_exprs import COMPACT
+from fenji.detect.column_exprs import COMPACT, date_past
 
 # Every Unicode White_Space character (what Rust's trim removes), plus punctuation that is not.
 SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + (
@@ -38,3 +40,42 @@ def test_compact_with_a_precomputed_test_equals_the_plain_step(values: list[str]
         test = compact_test(step)
         tested = None if test is None else series.str.contains(test).to_numpy()
         assert compact(series, step, tested=tested).to_list() == plain[step], step
+
+
+def polars_date_past(values: list[str | None], today: datetime.date) -> list[float]:
+    """The validator as Polars' own date parser decides it (what the byte matrix replaces)."""
+    dates = pl.Series(values, dtype=pl.String).str.to_date("%Y%m%d", strict=False)
+    ok = dates.is_between(datetime.date(1900, 1, 1), today).fill_null(False)
+    return ok.cast(pl.Float64).to_list()
+
+
+eight_digits = st.dates(datetime.date(1850, 1, 1), datetime.date(2100, 12, 31)).map(
+    lambda d: d.strftime("%Y%m%d")
+) | st.text(alphabet="0123456789", min_size=8, max_size=8)
+date_like = eight_digits | st.text(alphabet="0123456789 -/+年月日", max_size=10) | st.none()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(date_like, max_size=30), st.dates(datetime.date(2000, 1, 1)))
+def test_date_past_equals_polars_date_parsing(
+    values: list[str | None], today: datetime.date
+) -> None:
+    got = date_past(pl.Series(values, dtype=pl.String), today).to_list()
+    assert got == polars_date_past(values, today)
+
+
+iso_dates = st.dates(datetime.date(1900, 1, 1), datetime.date(2099, 12, 31)).map(
+    lambda d: d.strftime("%Y-%m-%d").replace("-", "/", d.day % 2)
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(iso_dates, max_size=20),
+    st.lists(st.text(alphabet="0123456789-/.年月日", max_size=11), max_size=20),
+)
+def test_ymd_takes_fixed_forms_from_their_bytes(dates: list[str], other: list[str]) -> None:
+    series = pl.Series("v", dates + other, dtype=pl.String)
+    assert compact(series, "ymd").to_list() == apply(COMPACT["ymd"], series).to_list()
+    compacted = compact(pl.Series("v", dates, dtype=pl.String), "ymd").to_list()
+    assert compacted == [d.replace("-", "").replace("/", "") for d in dates]

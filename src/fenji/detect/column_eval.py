@@ -139,7 +139,7 @@ def compact(
     if step in COMPACT_CHANGES:
         return _rewrite(values, hit, full)
     quick = COMPACT_FAST[step][1]
-    return _rewrite(_rewrite(values, hit, partial(apply, quick)), ~hit, full)
+    return _rewrite(_rewrite(values, hit, quick), ~hit, full)
 
 
 def active_patterns(rec: Recognizer, hinted: bool) -> tuple[Pattern, ...]:

@@ -10,12 +10,26 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from fenji.detect.names import cn_surname
-from fenji.detect.validators_core import utf8_buffers
+from fenji.detect.validators_core import (
+    Block,
+    BoolArray,
+    all_digits,
+    blockwise,
+    byte_columns,
+    byte_lengths,
+    digits,
+    number,
+    plausible_dates,
+    rows_of_width,
+    utf8_buffers,
+)
 
 # Full-width ASCII (U+FF01..U+FF5E) and the ideographic space fold to their half-width forms,
 # so "１３８ ００１３ ８０００" and "＋８６" match the same patterns as ASCII input.
@@ -61,11 +75,35 @@ COMPACT: dict[str, Callable[[pl.Expr], pl.Expr]] = {
 
 
 def date_past(values: pl.Series, today: datetime.date | None = None) -> pl.Series:
-    """Validator: 1.0 where YYYYMMDD is a real calendar date in 1900-01-01 .. today."""
+    """Validator: 1.0 where YYYYMMDD is a real calendar date in 1900-01-01 .. today.
+
+    Eight ASCII digits (what ``ymd`` compaction gives) are checked over a byte matrix; any other
+    value goes through Polars' date parser.
+    """
     end = today or datetime.date.today()
-    dates = values.cast(pl.String).str.to_date("%Y%m%d", strict=False)
-    ok = dates.is_between(datetime.date(1900, 1, 1), end).fill_null(False)
-    return ok.cast(pl.Float64).alias(values.name)
+    text = values.cast(pl.String)
+    lengths = byte_lengths(text)
+    rows = rows_of_width(lengths, 8)
+    checked = np.concatenate(
+        blockwise(byte_columns(text, rows, 8), partial(_calendar_dates, end=end)), axis=1
+    )
+    out = np.zeros(len(text))
+    out[rows] = checked[1]
+    other = lengths >= 0  # not null
+    other[rows[checked[0]]] = False
+    if other.any():
+        rest = np.flatnonzero(other)
+        dates = text.gather(rest).str.to_date("%Y%m%d", strict=False)
+        out[rest] = dates.is_between(datetime.date(1900, 1, 1), end).fill_null(False).to_numpy()
+    return pl.Series(values.name, out, dtype=pl.Float64)
+
+
+def _calendar_dates(cols: Block, end: datetime.date) -> BoolArray:
+    """Per candidate: (all digits, a date in range)."""
+    d = digits(cols)
+    plain = all_digits(d)
+    dates = plausible_dates(number(d[:4]), number(d[4:6]), number(d[6:]), end)
+    return np.stack([plain, plain & dates])
 
 
 LOCAL_VALIDATORS: dict[str, Callable[[pl.Series], pl.Series]] = {
@@ -118,10 +156,19 @@ COMPACT_CHANGES: dict[str, str] = {
     "digits": r"[^0-9]",
     "phone_cn": r"[^0-9]|^(?:0086|86)1[3-9][0-9]{9}$",
 }
-# Cells of one common fixed form and a cheaper expression giving the step's result for them.
-COMPACT_FAST: dict[str, tuple[str, Callable[[pl.Expr], pl.Expr]]] = {
-    "ymd": (
-        r"^(?:19|20)[0-9]{2}[-/.][0-9]{2}[-/.][0-9]{2}$",  # 1990-03-07: slices, not a regex
-        lambda e: pl.concat_str([e.str.slice(0, 4), e.str.slice(5, 2), e.str.slice(8, 2)]),
-    ),
+_YMD_BYTES = np.array([0, 1, 2, 3, 5, 6, 8, 9])  # YYYY?MM?DD -> YYYYMMDD
+
+
+def _ymd_fixed(values: pl.Series) -> pl.Series:
+    """``ymd`` of cells that are exactly ``YYYY?MM?DD`` in ASCII: eight of their ten bytes."""
+    n = len(values)
+    picked = np.ascontiguousarray(byte_columns(values, np.arange(n), 10)[_YMD_BYTES].T)
+    offsets = np.arange(0, 8 * n + 1, 8, dtype=np.int64)
+    array = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(picked))
+    return pl.Series(values.name, array, dtype=pl.String)
+
+
+# Cells of one common fixed form and a cheaper function giving the step's result for them.
+COMPACT_FAST: dict[str, tuple[str, Callable[[pl.Series], pl.Series]]] = {
+    "ymd": (r"^(?:19|20)[0-9]{2}[-/.][0-9]{2}[-/.][0-9]{2}$", _ymd_fixed),  # 1990-03-07
 }
