@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fenji.detect.counts_parts import NO_MATCH, group_signatures
+from fenji.detect.counts_parts import NO_MATCH, group_signatures, sorted_unique
 
 LEVELS = [NO_MATCH, 0.0, 0.3, 0.5, 0.9, 1.0]
 
@@ -59,3 +59,11 @@ def test_one_dominant_signature_and_a_long_tail_are_both_counted() -> None:
         k[0]: v for k, v in plain_grouping(table, weights).items()
     }
     assert int(got.weights.sum()) == 23_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 5), max_size=200))
+def test_distinct_hashes_are_numpys_sorted_unique(values: list[int]) -> None:
+    hashes = np.array(values, dtype=np.uint64)
+    got = sorted_unique(hashes)
+    assert got.dtype == np.uint64 and np.array_equal(got, np.unique(hashes))

@@ -38,6 +38,7 @@ from fenji.detect.counts_parts import (
     group_signatures,
     merge_distinct,
     merge_text,
+    sorted_unique,
 )
 from fenji.detect.hints import column_hint
 from fenji.detect.probe import Flags
@@ -275,7 +276,7 @@ def count_evidence(prep: Prepared, plan: ColumnPlan, rs: RecognizerSet) -> Evide
     recs = tuple(r for r, _ in plan.cell)
     distinct = None
     if plan.distinct:
-        distinct = distinct_of(np.unique(prep.values.hash().to_numpy()).astype(np.uint64))
+        distinct = distinct_of(sorted_unique(prep.values.hash().to_numpy()))
     if not len(prep.values) or not (plan.cell or plan.text):
         return replace(no_evidence(plan), distinct=distinct)
     cells, texts = evaluate(

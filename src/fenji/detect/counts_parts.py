@@ -102,11 +102,17 @@ def merge_distinct(parts: Iterable[Distinct]) -> Distinct:
     parts = list(parts)
     if all(p.hashes is not None for p in parts):
         arrays = [p.hashes for p in parts if p.hashes is not None]
-        return distinct_of(np.unique(np.concatenate(arrays)) if arrays else NO_HASHES)
+        return distinct_of(sorted_unique(np.concatenate(arrays)) if arrays else NO_HASHES)
     return _union([p.sketch if p.hashes is None else _sketch(p.hashes) for p in parts])
 
 
 NO_HASHES = np.zeros(0, dtype=np.uint64)
+
+
+def sorted_unique(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """``np.unique`` of value hashes, by Polars: hashing out the repeats before sorting the rest
+    is several times faster than numpy's sort of them all."""
+    return pl.Series(hashes, dtype=pl.UInt64).unique().sort().to_numpy()
 
 
 @dataclass(frozen=True)
