@@ -247,8 +247,10 @@ def cell_facts(values: pl.Series) -> tuple[IntArray, BoolArray, BoolArray]:
     and needs a search only where a byte could be whitespace; other columns take one Polars
     pass for the three.
     """
-    data, offsets = utf8_buffers(values)
-    if data.size and data.max() >= 0x80:
+    # A column whose first cell is not ASCII is text: the Arrow buffers would not pay for it.
+    first = values.head(1).to_list()
+    data, offsets = (None, None) if first and not first[0].isascii() else utf8_buffers(values)
+    if data is None or offsets is None or (data.size and data.max() >= 0x80):
         v = pl.col("v")
         n = v.str.len_chars()
         facts = pl.DataFrame({"v": values}).select(
