@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import polars as pl
@@ -117,6 +119,7 @@ class TableCounter:
         self.kept: list[pl.DataFrame] = []  # the table probe rows so far
         self.probed = 0  # how many of ``kept`` have been probed
         self.searching: frozenset[str] = frozenset()  # columns every probe searches as text
+        self._free: set[str] = set()  # columns whose first batch looks like free text
         self.cost: dict[str, float] = {}  # seconds each column took on the last batch
 
     def _probe_rows(self, height: int) -> np.ndarray | None:
@@ -153,26 +156,25 @@ class TableCounter:
         if self.head_rows < SAMPLE_ROWS:
             self.heads.append(batch.head(SAMPLE_ROWS - self.head_rows))
             self.head_rows += self.heads[-1].height
-        done: dict[str, Prepared] = {}
         with _pool(batch.width) as pool:
-            if first:  # the whole-cell probe runs beside the columns' preparation
+            if first:
+                # The whole-cell probe runs first, beside the columns' preparation; each column
+                # then takes its guess from the probe and its own statistics, and is counted.
                 probe = self._probe_frame(self._local_rows(texts))
                 cells = pool.submit(probe_flags, probe[0], rs, ()) if probe else None
-                done = dict(
-                    zip(
-                        batch.columns,
-                        pool.map(lambda c: prepare(batch[c], texts[c], rs), batch.columns),
-                        strict=True,
-                    )
-                )
-                self._guess(done, probe, cells.result() if cells else {})
-            probing = pool.submit(self._flush) if flushed else None
-            # One task per column, the costliest first (as timed on the previous batch), so
-            # the slowest column does not start last and keep the other threads idle.
-            order = sorted(batch.columns, key=lambda c: -self.cost.get(c, 0.0))
-            results = pool.map(lambda c: self._count(c, batch, texts, done.get(c)), order)
+                guess = partial(self._guess, probe=probe, cells=cells)
+                # Biggest columns first (no timings yet), so none starts last and runs alone.
+                sizes = texts.select(pl.all().str.len_bytes().sum().fill_null(0)).row(0, named=True)
+                order = sorted(batch.columns, key=lambda c: -sizes[c])
+                results = pool.map(lambda c: self._count(c, batch, texts, guess), order)
+                self.searching = frozenset(self._free)
+            else:
+                probing = pool.submit(self._flush) if flushed else None
+                # The costliest columns first (as timed on the previous batch).
+                order = sorted(batch.columns, key=lambda c: -self.cost.get(c, 0.0))
+                results = pool.map(lambda c: self._count(c, batch, texts), order)
             preps = dict(zip(order, results, strict=True))
-            if probing is not None:
+            if not first and probing is not None:
                 probing.result()
                 self._check()
         for c, prep in preps.items():
@@ -182,12 +184,18 @@ class TableCounter:
         release_memory()
 
     def _count(
-        self, c: str, batch: pl.DataFrame, texts: pl.DataFrame, prep: Prepared | None
+        self,
+        c: str,
+        batch: pl.DataFrame,
+        texts: pl.DataFrame,
+        guess: Callable[[str, Prepared], None] | None = None,
     ) -> Prepared:
-        """Prepare (unless done) and count one column of a batch; notes how long it took."""
+        """Prepare and count one column of a batch (the first batch ``guess``-es its plan in
+        between); notes how long it took."""
         started = time.perf_counter()
-        if prep is None:
-            prep = prepare(batch[c], texts[c], self.rs)
+        prep = prepare(batch[c], texts[c], self.rs)
+        if guess is not None:
+            guess(c, prep)
         if c not in self.dirty:
             self.pending[c].add(count_evidence(prep, self.guess[c], self.rs))
         self.cost[c] = time.perf_counter() - started
@@ -229,30 +237,30 @@ class TableCounter:
 
     def _guess(
         self,
-        preps: dict[str, Prepared],
+        c: str,
+        prep: Prepared,
         probe: tuple[pl.DataFrame, dict[str, str]] | None,
-        cells: dict[str, Flags],
+        cells: Future[dict[str, Flags]] | None,
     ) -> None:
-        """Plans for the first pass, from the whole-cell ``cells`` flags of ``probe`` (the table
-        probe rows in this batch, and its own rows beside them when those are few) and a text
-        search of the same rows in the columns whose cells look like free text. Those columns
-        are searched as text in every later probe too, so their text flags cover all probe
-        rows by the end."""
+        """Column ``c``'s plan for the first pass, from the whole-cell ``cells`` flags of
+        ``probe`` (the table probe rows in this batch, and its own rows beside them when those
+        are few) and, when its cells look like free text, a text search of its probe rows. A
+        column searched so is searched as text in every later probe too, so its text flags
+        cover all probe rows by the end."""
         rs = self.rs
-        free = frozenset(c for c in self.bases if _maybe_free(preps[c].stats, rs))
-        self.searching = free
-        flags = dict(cells)
-        if probe is not None and free:
-            frame, names = probe
-            text = [*free, *(names[c] for c in free if c in names)]
-            for c, f in probe_flags(frame, rs, text, cell=False).items():
-                flags[c] = flags.get(c, frozenset()) | f
+        free = _maybe_free(prep.stats, rs)
+        if free:
+            self._free.add(c)
+        flags = dict(cells.result()) if cells is not None else {}
         names = probe[1] if probe is not None else {}
-        for c in self.bases:
-            self.flags[c] = self.flags[c] | flags.get(c, frozenset())
-        for c, base in self.bases.items():
-            extra = flags.get(names[c], frozenset()) if c in names else frozenset()
-            self.guess[c] = plan_column(base, self.flags[c] | extra, c in free, rs)
+        mine = [c, names[c]] if c in names else [c]
+        if probe is not None and free:
+            frame = probe[0].select(n for n in mine if n in probe[0].columns)
+            for n, f in probe_flags(frame, rs, frame.columns, cell=False).items():
+                flags[n] = flags.get(n, frozenset()) | f
+        self.flags[c] = self.flags[c] | flags.get(c, frozenset())
+        extra = flags.get(names[c], frozenset()) if c in names else frozenset()
+        self.guess[c] = plan_column(self.bases[c], self.flags[c] | extra, free, rs)
 
     def _check(self) -> None:
         """Mark columns whose probe flags now ask for recognizers the guess does not count."""
