@@ -32,7 +32,8 @@ from fenji.model import (
 )
 from fenji.packs import Pack, load_pack
 from fenji.sources import DocumentFile, Source, TableReader, open_sources
-from fenji.stream import graded_profile, stream_columns
+from fenji.stream import stream_columns
+from fenji.stream_profiles import graded_profile
 
 # Hooks the CLI uses for progress bars: (source uri, table name) before and after each table.
 TableHook = Callable[[str, str], None]

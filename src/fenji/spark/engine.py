@@ -47,7 +47,7 @@ from fenji.spark.tasks import (
     probe_task,
     stats_task,
 )
-from fenji.stream import SAMPLE_ROWS, Counted, column_profiles
+from fenji.stream_profiles import SAMPLE_ROWS, Counted, column_profiles
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
