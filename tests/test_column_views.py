@@ -16,7 +16,9 @@ SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B
     "\u2028\u2029\u202f\u205f\u3000"
 )
 LOOKALIKES = "\u2014\u201c\u201d\u3001\u3002\xa1\u0800\u1681\u2060\u3003"
-cells = st.text(alphabet=st.sampled_from(SPACES + LOOKALIKES + "ab1张伟"), max_size=8) | st.text()
+cells = st.text(
+    alphabet=st.sampled_from(SPACES + LOOKALIKES + "ab1张伟AZÉ@."), max_size=8
+) | st.text()
 
 
 @settings(max_examples=200, deadline=None)

@@ -23,6 +23,7 @@ from fenji.detect.column_exprs import (
     has_full_width,
 )
 from fenji.detect.recognizer import Pattern, Recognizer
+from fenji.detect.validators_core import utf8_buffers
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -105,6 +106,13 @@ def _rewrite(values: pl.Series, hit: BoolArray, fn: Callable[[pl.Series], pl.Ser
     return values.clone().scatter(rows, fn(values.gather(rows)))
 
 
+def _ascii_lower(values: pl.Series) -> bool:
+    """True when lower-casing changes nothing: every byte ASCII and none upper case (e-mail
+    addresses, mostly; a look at the bytes costs less than lower-casing them)."""
+    data, _ = utf8_buffers(values)
+    return not data.size or bool(data.max() < 0x80 and not ((data >= 0x41) & (data <= 0x5A)).any())
+
+
 def compact_test(step: str) -> str | None:
     """The regex whose per-cell result ``compact`` needs for ``step`` (None: none needed):
     the cells the step may change, or the cells of its cheap fixed form. ``evaluate`` finds it
@@ -130,7 +138,7 @@ def compact(
     if trimmed and step == "trim":
         return values
     if trimmed and step == "lower":
-        return apply(PREPROCESS["lower"], values)
+        return values if _ascii_lower(values) else apply(PREPROCESS["lower"], values)
     full = partial(apply, COMPACT[step])
     test = compact_test(step)
     if test is None:
