@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fenji.detect.column_eval import apply, compact, compact_test
-from fenji.detect.column_exprs import COMPACT, date_past
+from fenji.detect.column_exprs import COMPACT, date_past, may_change
 
 # Every Unicode White_Space character (what Rust's trim removes), plus punctuation that is not.
 SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + (
@@ -42,6 +42,11 @@ def test_compact_with_a_precomputed_test_equals_the_plain_step(values: list[str]
         test = compact_test(step)
         tested = None if test is None else series.str.contains(test).to_numpy()
         assert compact(series, step, tested=tested).to_list() == plain[step], step
+        # From the bytes: a superset of the regex's cells, and the same result.
+        fast = may_change(series, step)
+        if fast is not None and test is not None:
+            assert not (series.str.contains(test).fill_null(False).to_numpy() & ~fast).any()
+            assert compact(series, step, tested=fast).to_list() == plain[step], step
 
 
 def polars_date_past(values: list[str | None], today: datetime.date) -> list[float]:
@@ -81,3 +86,13 @@ def test_ymd_takes_fixed_forms_from_their_bytes(dates: list[str], other: list[st
     assert compact(series, "ymd").to_list() == apply(COMPACT["ymd"], series).to_list()
     compacted = compact(pl.Series("v", dates, dtype=pl.String), "ymd").to_list()
     assert compacted == [d.replace("-", "").replace("/", "") for d in dates]
+
+
+def test_phone_compaction_from_bytes_keeps_country_codes_in_view() -> None:
+    phones = pl.Series("v", ["8613800138000", "008613800138000", "13800138000", "+86 138", None])
+    fast = may_change(phones, "phone_cn")
+    assert fast is not None and fast.tolist() == [True, True, False, True, False]
+    assert compact(phones, "phone_cn", tested=fast).to_list() == [
+        "13800138000", "13800138000", "13800138000", "86138", None
+    ]
+    assert may_change(pl.Series("v", ["a1"] * 3 + ["abc"] * 5), "digits") is None  # many bytes

@@ -21,6 +21,7 @@ from fenji.detect.column_exprs import (
     PREPROCESS,
     as_text,
     has_full_width,
+    may_change,
 )
 from fenji.detect.recognizer import Pattern, Recognizer
 from fenji.detect.validators_core import utf8_buffers
@@ -116,7 +117,7 @@ def _ascii_lower(values: pl.Series) -> bool:
 def compact_test(step: str) -> str | None:
     """The regex whose per-cell result ``compact`` needs for ``step`` (None: none needed):
     the cells the step may change, or the cells of its cheap fixed form. ``evaluate`` finds it
-    once per view, in its one query, rather than once per pattern."""
+    once per view when patterns match most of the view, rather than once per pattern."""
     if step in COMPACT_CHANGES:
         return COMPACT_CHANGES[step]
     if step in COMPACT_FAST:
@@ -124,7 +125,12 @@ def compact_test(step: str) -> str | None:
     return None
 
 
-def _matches(values: pl.Series, regex: str) -> BoolArray:
+def _tested(values: pl.Series, step: str, regex: str) -> BoolArray:
+    """``compact_test``'s result per cell (for a rewriting step, a superset may come from the
+    bytes, which is cheaper than the regex; rewriting a cell that needs none changes nothing)."""
+    fast = may_change(values, step)
+    if fast is not None:
+        return fast
     return np.asarray(values.str.contains(regex).fill_null(False).to_numpy(), dtype=bool)
 
 
@@ -134,7 +140,8 @@ def compact(
     """A ``COMPACT`` step over candidates, rewriting only the cells it may change (and cells of
     a common fixed form the cheap way). ``trimmed``: the candidates come from a view that was
     already trimmed, so the steps' own trimming would change nothing. ``tested``: the
-    ``compact_test`` regex's result per candidate, when the caller has it already."""
+    ``compact_test`` result per candidate, when the caller has it already (for a rewriting
+    step a superset will do: rewriting a cell that needs none leaves it as it is)."""
     if trimmed and step == "trim":
         return values
     if trimmed and step == "lower":
@@ -143,7 +150,7 @@ def compact(
     test = compact_test(step)
     if test is None:
         return full(values)
-    hit = _matches(values, test) if tested is None else tested
+    hit = _tested(values, step, test) if tested is None else tested
     if step in COMPACT_CHANGES:
         return _rewrite(values, hit, full)
     quick = COMPACT_FAST[step][1]
@@ -233,7 +240,7 @@ def evaluate(
                 tested = None
                 if test is not None and (rows.size > n // 2 or (key, test) in whole_tests):
                     if (key, test) not in whole_tests:
-                        whole_tests[key, test] = _matches(cell_view, test)
+                        whole_tests[key, test] = _tested(cell_view, rec.compact, test)
                     tested = whole_tests[key, test][rows]
                 candidates = compact(picked, rec.compact, "trim" in rec.preprocess, tested)
                 conf[rows] = np.maximum(conf[rows], _confidence(candidates, p))

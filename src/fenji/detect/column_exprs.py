@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
@@ -166,6 +167,32 @@ def _ymd_fixed(values: pl.Series) -> pl.Series:
     offsets = np.arange(0, 8 * n + 1, 8, dtype=np.int64)
     array = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(picked))
     return pl.Series(values.name, array, dtype=pl.String)
+
+
+# Bytes that a COMPACT_CHANGES step may rewrite, as a test over a uint8 array (it wraps below 0).
+_REWRITTEN: dict[str, Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.bool_]]] = {
+    "digits": lambda b: (b - np.uint8(48)) > 9,
+    "alnum_upper": lambda b: ((b - np.uint8(48)) > 9) & ((b - np.uint8(65)) > 25),
+    "phone_cn": lambda b: (b - np.uint8(48)) > 9,
+}
+
+
+def may_change(values: pl.Series, step: str) -> npt.NDArray[np.bool_] | None:
+    """A superset of the cells ``COMPACT_CHANGES[step]`` finds, from the bytes: cells holding a
+    byte the step rewrites (and for ``phone_cn`` digit strings of 13 or 15, which may carry a
+    country code). None when the bytes cannot tell cheaply (many such bytes): use the regex."""
+    if step not in _REWRITTEN:
+        return None
+    data, offsets = utf8_buffers(values)
+    at = np.flatnonzero(_REWRITTEN[step](data))
+    if at.size > len(values):
+        return None
+    out = np.zeros(len(values), dtype=np.bool_)
+    out[np.searchsorted(offsets, at, side="right") - 1] = True
+    if step == "phone_cn":
+        lengths = np.diff(offsets)
+        out |= (lengths == 13) | (lengths == 15)
+    return out
 
 
 # Cells of one common fixed form and a cheaper function giving the step's result for them.
