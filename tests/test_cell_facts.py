@@ -7,7 +7,16 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fenji.detect.counts import cell_facts
+from fenji.detect.counts import (
+    Prepared,
+    base_plan,
+    cell_facts,
+    count_evidence,
+    plan_column,
+    prepare,
+)
+from fenji.detect.probe import probe_flags
+from fenji.detect.recognizer import general_recognizers
 
 WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2028\u3000"
 ascii_cells = st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12)
@@ -40,3 +49,22 @@ def test_identifier_columns_take_the_ascii_shortcut() -> None:
     n, filled, wordy = cell_facts(spaced)
     assert filled.tolist() == [True, False, False] and wordy.all()
     assert cell_facts(pl.Series("v", [], dtype=pl.String))[0].size == 0
+
+
+def test_a_batch_that_repeats_beyond_its_first_rows_is_counted_by_distinct_values() -> None:
+    # 1,800 distinct names in the first 2,000 rows, 2,500 in all 40,000: the slice alone would
+    # keep every row, the estimate over the batch reduces them to distinct values.
+    rng = np.random.default_rng(3)
+    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+    pool = [f"{s}{a}{b}" for s in "王李张刘陈杨黄赵吴周" for a in given for b in given][:2500]
+    names = [pool[i] for i in rng.permutation(2500)[:1800]] + [pool[i] for i in rng.integers(
+        0, 2500, 38_200)]
+    raw = pl.Series("姓名", names, dtype=pl.String)
+    rs = general_recognizers()
+    prep = prepare(raw, raw, rs)
+    assert len(prep.values) <= 2500 and int(prep.weights.sum()) == 40_000
+    plan = plan_column(base_plan("姓名", pl.String(), rs), probe_flags(raw.to_frame(), rs)["姓名"],
+                       False, rs)
+    assert plan.cell
+    every_row = Prepared(raw, np.ones(len(raw), dtype=np.int64), prep.stats)
+    assert count_evidence(prep, plan, rs) == count_evidence(every_row, plan, rs)
