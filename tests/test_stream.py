@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from stdnum import luhn
 
-from fenji import stream_batches
+from fenji import stream, stream_batches
 from fenji.detect import counts_parts
 from fenji.detect.column import classify_frame, verdict_from_counts
 from fenji.detect.counts import (
@@ -154,6 +154,27 @@ def test_free_text_found_late_is_counted_again() -> None:
     assert passes == [["备注"]]
     assert counted.verdict(RS) == whole
     assert [h.type for h in whole["备注"]] == ["CN_RESIDENT_ID"]
+
+
+def test_text_flags_of_a_free_text_column_come_from_every_probe_not_a_last_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(4)
+    remarks = [f"客户来电，手机 {m}，请尽快核实并回访。" for m in _mobiles(6000, rng)]
+    df = pl.DataFrame({"备注": remarks, "编号": [f"A{i:05d}" for i in range(6000)]})
+    calls: list[tuple[list[str], bool]] = []
+
+    def recorded(texts: pl.DataFrame, rs: object, text_columns: object = None,
+                 cell: bool = True) -> object:
+        calls.append((sorted(text_columns or ()) if text_columns is not None else ["*"], cell))
+        return probe_flags(texts, RS, text_columns, cell)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stream, "probe_flags", recorded)
+    counted = count_table(_batches(df, [2000, 2000]), df.height, RS, again=_no_second_pass)
+    assert counted.verdict(RS) == classify_frame(df, RS)
+    # Searched as text in the first batch and in every later probe; none at the end.
+    assert ["备注"] in [columns for columns, _ in calls[1:]]
+    assert all(cell for _, cell in calls[2:]), calls
 
 
 def test_a_single_batch_needs_no_second_pass(tables: dict[str, pl.DataFrame]) -> None:

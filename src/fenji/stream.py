@@ -133,6 +133,7 @@ class TableCounter:
         if self.head_rows < SAMPLE_ROWS:
             self.heads.append(batch.head(SAMPLE_ROWS - self.head_rows))
             self.head_rows += self.heads[-1].height
+        probing: Future[None] | None = None
         with _pool(batch.width) as pool:
             if first:
                 # The whole-cell probe runs first, beside the columns' preparation; each column
@@ -144,14 +145,15 @@ class TableCounter:
                 sizes = texts.select(pl.all().str.len_bytes().sum().fill_null(0)).row(0, named=True)
                 order = sorted(batch.columns, key=lambda c: -sizes[c])
                 results = pool.map(lambda c: self._count(c, batch, texts, guess), order)
-                self.searching = frozenset(self._free)
             else:
                 probing = pool.submit(self._flush) if flushed else None
                 # The costliest columns first (as timed on the previous batch).
                 order = sorted(batch.columns, key=lambda c: -self.cost.get(c, 0.0))
                 results = pool.map(lambda c: self._count(c, batch, texts), order)
-            preps = dict(zip(order, results, strict=True))
-            if not first and probing is not None:
+            preps = dict(zip(order, results, strict=True))  # waits for every column
+            if first:
+                self.searching = frozenset(self._free)
+            if probing is not None:
                 probing.result()
                 self._check()
         for c, prep in preps.items():
