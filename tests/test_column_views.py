@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime
 
+import numpy as np
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fenji.detect.column_eval import apply, compact, compact_test
-from fenji.detect.column_exprs import COMPACT, date_past, may_change
+from fenji.detect.column_eval import apply, build_views, compact, compact_test
+from fenji.detect.column_exprs import (
+    COMPACT,
+    PREPROCESS,
+    date_past,
+    literal_strip,
+    may_change,
+)
 
 # Every Unicode White_Space character (what Rust's trim removes), plus punctuation that is not.
 SPACES = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + (
@@ -96,3 +103,43 @@ def test_phone_compaction_from_bytes_keeps_country_codes_in_view() -> None:
         "13800138000", "13800138000", "13800138000", "86138", None
     ]
     assert may_change(pl.Series("v", ["a1"] * 3 + ["abc"] * 5), "digits") is None  # many bytes
+
+
+STRIP_CELLS = st.text(alphabet=st.sampled_from("138 0-()aAzZ.·•张\u3000\xa0１（\t"), max_size=10)
+ASCII_STRIP_CELLS = st.text(alphabet=st.sampled_from("1380 -aAzZ()."), max_size=10)
+STRIPS = [r"[\s-]", r"[\s\-()]", r"\s", r"[\s\-·•.]", r"[a]", r"[Z]", r"\s+"]
+CHAINS = [("halfwidth", "trim"), ("trim",), ("halfwidth", "trim", "upper"), ("trim", "lower")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(STRIP_CELLS | st.none(), max_size=30) | st.lists(ASCII_STRIP_CELLS, max_size=30),
+    st.lists(st.tuples(st.sampled_from(CHAINS), st.sampled_from([*STRIPS, None])), min_size=1,
+             max_size=4),
+)
+def test_views_equal_their_steps_applied_to_every_cell(
+    values: list[str | None], keys: list[tuple[tuple[str, ...], str | None]]
+) -> None:
+    # Whatever the bytes let view_frame skip or do literally, the views are the plain steps'.
+    series = pl.Series("v", values, dtype=pl.String)
+    views = build_views(series, keys)
+    for steps, strip in keys:
+        expected = series
+        for step in steps:
+            expected = apply(PREPROCESS[step], expected)
+        if strip is not None:
+            expected = expected.str.replace_all(strip, "")
+        assert views[steps, strip].to_list() == expected.to_list(), (steps, strip)
+
+
+def test_separator_strips_over_ascii_text_are_literal_or_nothing() -> None:
+    def data(cells: list[str]) -> np.ndarray:
+        return np.frombuffer("".join(cells).encode(), dtype=np.uint8)
+
+    assert literal_strip(data(["110101199003074514"]), r"[\s-]") == ()
+    assert literal_strip(data(["6222 0210 0112"]), r"[\s-]") == (" ",)
+    assert literal_strip(data(["a-b c"]), r"[\s\-()]") == (" ", "-")
+    assert literal_strip(data(["a-b c(d)"]), r"[\s\-()]") is None  # more than a couple
+    assert literal_strip(data(["１３８ ０"]), r"[\s-]") is None  # not ASCII
+    assert literal_strip(data(["ID A1"]), r"[a]") == ("a",)  # lower-casing would make one
+    assert literal_strip(data(["x"]), r"\s+") is None  # not one character class

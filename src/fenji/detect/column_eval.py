@@ -21,6 +21,7 @@ from fenji.detect.column_exprs import (
     PREPROCESS,
     as_text,
     has_full_width,
+    literal_strip,
     may_change,
 )
 from fenji.detect.recognizer import Pattern, Recognizer
@@ -58,11 +59,13 @@ def view_frame(
 
     One query for all views (and whatever the caller selects from them): Polars computes the
     steps in parallel without returning to Python between them, which costs less than rewriting
-    only the cells that change with several small calls. Width folding is left out of the
-    query when the column's bytes hold nothing to fold (most columns).
+    only the cells that change with several small calls. The column's bytes trim the work:
+    width folding is left out when they hold nothing to fold (most columns), and a separator
+    strip over ASCII text removes the one or two characters that occur, literally, or nothing.
     """
     keys = list(dict.fromkeys(keys))
-    fold = has_full_width(values)
+    data, _ = utf8_buffers(values)
+    fold = has_full_width(data)
     chains = list(dict.fromkeys(steps for steps, _ in keys))
     base = {steps: f"_fenji_p{i}" for i, steps in enumerate(chains)}
     names = {key: f"_fenji_v{i}" for i, key in enumerate(keys)}
@@ -70,15 +73,22 @@ def view_frame(
     lf = lf.with_columns(_chain(steps, fold).alias(base[steps]) for steps in chains)
     return (
         lf.with_columns(
-            (
-                pl.col(base[steps]).str.replace_all(strip, "")
-                if strip is not None
-                else pl.col(base[steps])
-            ).alias(names[(steps, strip)])
+            _stripped(pl.col(base[steps]), strip, data).alias(names[(steps, strip)])
             for steps, strip in keys
         ),
         names,
     )
+
+
+def _stripped(view: pl.Expr, strip: str | None, data: npt.NDArray[np.uint8]) -> pl.Expr:
+    if strip is None:
+        return view
+    literals = literal_strip(data, strip)
+    if literals is None:
+        return view.str.replace_all(strip, "")
+    for char in literals:
+        view = view.str.replace_all(char, "", literal=True)
+    return view
 
 
 def _chain(steps: tuple[str, ...], fold: bool) -> pl.Expr:

@@ -9,8 +9,9 @@ All are Polars expressions or whole-Series functions; none loops over values in 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,7 @@ HALF_WIDTH = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
 
 FULL_WIDTH_CLASS = "[\uff01-\uff5e\u3000]"
 
+# Steps only fold, remove or change the case of characters (``literal_strip`` relies on it).
 PREPROCESS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "halfwidth": lambda e: e.str.replace_many(FULL_WIDTH, HALF_WIDTH),
     "trim": lambda e: e.str.strip_chars(),
@@ -137,9 +139,9 @@ def as_text(values: pl.Series) -> pl.Series:
 # that would change nothing are skipped, and the others rewrite only the cells they change.
 
 
-def has_full_width(values: pl.Series) -> bool:
-    """True when a value holds a character that ``halfwidth`` folds (U+FF01..U+FF5E, U+3000)."""
-    data, _ = utf8_buffers(values)
+def has_full_width(data: npt.NDArray[np.uint8]) -> bool:
+    """True when UTF-8 bytes ``data`` hold a character that ``halfwidth`` folds (U+FF01..U+FF5E,
+    U+3000)."""
     lead = np.flatnonzero(data[:-2] == 0xEF)
     second, third = data[lead + 1], data[lead + 2]
     forms = ((second == 0xBC) & (third >= 0x81)) | ((second == 0xBD) & (third <= 0x9E))
@@ -147,6 +149,35 @@ def has_full_width(values: pl.Series) -> bool:
         return True
     ideo = np.flatnonzero(data[:-2] == 0xE3)
     return bool(((data[ideo + 1] == 0x80) & (data[ideo + 2] == 0x80)).any())
+
+
+# A cell_strip regex that is one character class, as all shipped ones are, over ASCII text is
+# a few literal characters at most: removing those that occur costs less than the regex.
+_ONE_CLASS = re.compile(r"\\[sS]|\[(?:[^\\\[\]]|\\.)+\]")
+_MAX_LITERALS = 2
+
+
+@cache
+def _class_ascii(regex: str) -> tuple[str, ...] | None:
+    """The ASCII characters a one-character-class ``regex`` matches (None: not one class)."""
+    if not _ONE_CLASS.fullmatch(regex):
+        return None
+    ascii_chars = pl.Series([chr(i) for i in range(128)], dtype=pl.String)
+    return tuple(ascii_chars.filter(ascii_chars.str.contains(regex)).to_list())
+
+
+def literal_strip(data: npt.NDArray[np.uint8], regex: str) -> tuple[str, ...] | None:
+    """What the ``cell_strip`` ``regex`` can remove from text whose UTF-8 bytes are ``data``,
+    after any preprocessing, as literal characters (none: nothing to strip); None when the
+    bytes cannot tell (not one class, non-ASCII text, or more than a couple of them occur)."""
+    members = _class_ascii(regex)
+    if members is None or (data.size and data.max() >= 0x80):
+        return None
+    # Preprocessing may change case: a member occurs when either of its cases does.
+    found = tuple(
+        c for c in members if (data == ord(c)).any() or (data == ord(c.swapcase()[0])).any()
+    )
+    return found if len(found) <= _MAX_LITERALS else None
 
 
 # The cells a COMPACT step may change (a superset): the others are passed through untouched.
