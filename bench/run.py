@@ -12,7 +12,9 @@
 5. the Spark engine against the local engine on the same files (when pyspark is installed).
 
 Every timing is the median of ``--repeat`` runs in a fresh process (``bench.tasks``), which also
-reports its peak memory. Data files are generated once (seeded) and kept in ``--data``.
+reports its peak memory; section 2's fenji, floor and (when importable here) Presidio runs
+alternate in one process, so that a busy neighbour on a shared machine slows them alike.
+Data files are generated once (seeded) and kept in ``--data``.
 Run ``python -m bench.run --help`` for sizes; ``--quick`` runs everything small.
 """
 
@@ -104,8 +106,14 @@ def throughput(args: argparse.Namespace, data: Path) -> dict[str, float]:
     # warm process (so a busy neighbour on a shared machine slows both alike).
     fenji = child("scan", str(path), "--sample", "all", "--repeat", "1")
     floor = child("floor", str(path), "--repeat", "1")
-    pair = child("pair", str(path), "--repeat", str(args.repeat))
-    peer = presidio(path, args.presidio_rows, args.repeat, args.presidio_python)
+    # Presidio in this environment runs in the same alternation (another one: on its own).
+    beside = not args.presidio_python and importlib.util.find_spec("presidio_analyzer") is not None
+    rows_arg = ("--presidio-rows", str(args.presidio_rows)) if beside else ()
+    pair = child("pair", str(path), "--repeat", str(args.repeat), *rows_arg)
+    if beside:
+        peer = pair["presidio"]
+    else:
+        peer = presidio(path, args.presidio_rows, args.repeat, args.presidio_python)
     t_fenji = float(statistics.median(pair["times"]))
     t_floor = float(statistics.median(pair["floor_times"]))
     print(f"\n2. full-column detection: {rows:,} rows x {df.width} columns, {mb:.1f} MB of cells")
@@ -126,7 +134,7 @@ def throughput(args: argparse.Namespace, data: Path) -> dict[str, float]:
         print(
             f"  Presidio, patterns only      {t_peer:7.2f} s {rate:7.2f}"
             f" MB/s  (first {peer['rows']:,} rows: median {peer['seconds']:.1f} s of"
-            f" {len(peer['times'])} runs,"
+            f" {len(peer['times'])} runs{', alternating with fenji' if beside else ''},"
             f" time scaled x{scale:.0f})"
         )
         out["fenji_vs_presidio"] = (mb / t_fenji) / (peer["megabytes"] / peer["seconds"])

@@ -94,21 +94,30 @@ def floor_task(path: Path, repeat: int) -> dict[str, Any]:
     return {"times": times, "found": found}
 
 
-def pair_task(path: Path, repeat: int) -> dict[str, Any]:
-    """fenji's full-column scan and the floor, alternating in one warm process: on a shared
-    machine their ratio then does not depend on when each ran."""
+def pair_task(path: Path, repeat: int, presidio_rows: int = 0) -> dict[str, Any]:
+    """fenji's full-column scan and the floor (and, with ``presidio_rows``, Presidio over that
+    many rows), alternating in one warm process: on a shared machine their ratios then do not
+    depend on when each ran."""
+    from bench import presidio_bench
     from fenji.scan import ScanOptions, scan
 
     opts = ScanOptions(sample=None, individuals=False)
     key = b"bench-key-0123456789"
     scan([str(path)], opts, key=key)  # warm-up: recognizers, lookup tables, regex caches
     floor_task(path, 1)
+    peer = presidio_bench.setup(path, presidio_rows) if presidio_rows else None
     fenji: list[float] = []
     floor: list[float] = []
+    presidio: list[float] = []
+    out: dict[str, Any] = {}
     for _ in range(repeat):
         fenji += _timed(lambda: scan([str(path)], opts, key=key), 1)[0]
         floor += floor_task(path, 1)["times"]
-    return {"times": fenji, "floor_times": floor}
+        if peer is not None:
+            seconds, nbytes, found = presidio_bench.run_once(*peer)
+            presidio.append(seconds)
+            out["presidio"] = presidio_bench.result(len(peer[0]), presidio, nbytes, found)
+    return {"times": fenji, "floor_times": floor, **out}
 
 
 def read_task(path: Path, repeat: int) -> dict[str, Any]:
@@ -172,6 +181,8 @@ def main() -> None:
         p = sub.add_parser(name)
         p.add_argument("path", type=Path)
         p.add_argument("--repeat", type=int, default=3)
+        if name == "pair":
+            p.add_argument("--presidio-rows", type=int, default=0)
     p = sub.add_parser("presidio")
     p.add_argument("path", type=Path)
     p.add_argument("--rows", type=int, default=2000)
@@ -187,7 +198,7 @@ def main() -> None:
     elif args.task == "read":
         out = read_task(args.path, args.repeat)
     elif args.task == "pair":
-        out = pair_task(args.path, args.repeat)
+        out = pair_task(args.path, args.repeat, args.presidio_rows)
     elif args.task == "presidio":
         out = presidio_task(args.path, args.rows, args.repeat)
     else:
