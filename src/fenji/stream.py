@@ -173,8 +173,10 @@ class TableCounter:
         between); notes how long it took."""
         started = time.perf_counter()
         prep = prepare(batch[c], texts[c], self.rs)
-        if guess is not None:
+        if guess is not None:  # the wait for the probe is not the column's cost
+            waited = time.perf_counter()
             guess(c, prep)
+            started += time.perf_counter() - waited
         if c not in self.dirty:
             self.pending[c].add(count_evidence(prep, self.guess[c], self.rs))
         self.cost[c] = time.perf_counter() - started
