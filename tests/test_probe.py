@@ -57,3 +57,14 @@ def test_probe_positions_are_evenly_spaced_over_the_table() -> None:
     positions = probe_positions(1_000_000, 2000)
     assert positions is not None and len(positions) == 2000
     assert positions[0] == 0 and positions[-1] == 999_999
+
+
+def test_repeated_and_null_probe_rows_change_no_flag() -> None:
+    # Each column is probed over its distinct values: a column of one repeated value and a
+    # column of many values give the flags they give alone.
+    repeated = pl.concat([TEXTS] * 50).with_columns(
+        pl.Series("性别", (["男", "女"] * 75), dtype=pl.String)
+    )
+    alone = {c: probe_flags(repeated.select(c), RS)[c] for c in repeated.columns}
+    assert probe_flags(repeated, RS) == alone
+    assert probe_flags(TEXTS, RS) == {c: alone[c] for c in TEXTS.columns}

@@ -211,8 +211,8 @@ def evaluate(
     ``forms``: also keep each matched value's compacted form (``CellEval.forms``, null where
     no pattern matched), which is ``canonical``'s result.
     """
-    # Views (width folding, trimming, separator stripping) eagerly, each computed once and
-    # skipped when there is nothing to fold; the regexes then run in one parallel select.
+    # Views (width folding, trimming, separator stripping), each computed once, and every
+    # pattern's matches on them: one lazy query (see ``view_frame``).
     keys = {view_key(r, True) for r, _ in cell} | {view_key(r, False) for r in text}
     lf, names = view_frame(values, keys)
     exprs: list[pl.Expr] = []

@@ -77,9 +77,12 @@ def probe_flags(
 def _stacked(
     texts: pl.DataFrame, columns: Sequence[str], keys: set[ViewKey]
 ) -> tuple[pl.LazyFrame, dict[ViewKey, str], pl.Series]:
-    """The probe rows of ``columns`` stacked into one column, its views, and each row's owner."""
-    frame, names = view_frame(pl.concat([texts[c].alias("v") for c in columns]), keys)
-    owner = pl.Series(_OWNER, np.repeat(np.arange(len(columns)), texts.height))
+    """The distinct probe values of ``columns`` stacked into one column, its views, and each
+    row's owner (a flag says whether any row matches: repeats and nulls add nothing, and
+    codes, categories and names repeat a lot)."""
+    parts = [texts[c].drop_nulls().unique().alias("v") for c in columns]
+    frame, names = view_frame(pl.concat(parts), keys)
+    owner = pl.Series(_OWNER, np.repeat(np.arange(len(columns)), [len(p) for p in parts]))
     return frame, names, owner
 
 
