@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-import numpy as np
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +15,7 @@ from fenji.detect.column_exprs import (
     date_past,
     literal_strip,
     may_change,
+    strip_bytes,
 )
 
 # Every Unicode White_Space character (what Rust's trim removes), plus punctuation that is not.
@@ -133,13 +133,29 @@ def test_views_equal_their_steps_applied_to_every_cell(
 
 
 def test_separator_strips_over_ascii_text_are_literal_or_nothing() -> None:
-    def data(cells: list[str]) -> np.ndarray:
-        return np.frombuffer("".join(cells).encode(), dtype=np.uint8)
+    asked = strip_bytes([r"[\s-]", r"[\s\-()]", r"[a]"])
+    assert asked == {ord(c) for c in "\t\n\x0b\x0c\r -()aA"}
 
-    assert literal_strip(data(["110101199003074514"]), r"[\s-]") == ()
-    assert literal_strip(data(["6222 0210 0112"]), r"[\s-]") == (" ",)
-    assert literal_strip(data(["a-b c"]), r"[\s\-()]") == (" ", "-")
-    assert literal_strip(data(["a-b c(d)"]), r"[\s\-()]") is None  # more than a couple
-    assert literal_strip(data(["１３８ ０"]), r"[\s-]") is None  # not ASCII
-    assert literal_strip(data(["ID A1"]), r"[a]") == ("a",)  # lower-casing would make one
-    assert literal_strip(data(["x"]), r"\s+") is None  # not one character class
+    def occurs(text: str) -> dict[int, bool]:
+        return {b: chr(b) in text for b in asked}
+
+    assert literal_strip(occurs("110101199003074514"), r"[\s-]") == ()
+    assert literal_strip(occurs("6222 0210 0112"), r"[\s-]") == (" ",)
+    assert literal_strip(occurs("a-b c"), r"[\s\-()]") == (" ", "-")
+    assert literal_strip(occurs("a-b c(d)"), r"[\s\-()]") is None  # more than a couple
+    assert literal_strip(occurs("ID A1"), r"[a]") == ("a",)  # lower-casing would make one
+    assert literal_strip(occurs("x"), r"\s+") is None  # not one character class
+
+
+def test_full_width_text_strips_once_folded_as_the_regex_would() -> None:
+    folded_phone, bracketed = "１３８\u3000００１３\u3000８０００", "（０１０）１２３４５６７８"
+    series = pl.Series("v", ["+86 138 0013 8000", folded_phone, bracketed, "张 三"])
+    keys = [(("halfwidth", "trim"), r"[\s-]"), (("trim",), r"[\s-]")]
+    views = build_views(series, keys)
+    assert views[keys[0]].to_list() == ["+8613800138000", "13800138000", "(010)12345678", "张三"]
+    unfolded = "１３８００１３８０００"
+    assert views[keys[1]].to_list() == ["+8613800138000", unfolded, bracketed, "张三"]
+    phones = series.head(3)
+    views = build_views(phones, keys)  # ASCII once folded: the literal path
+    assert views[keys[0]].to_list() == ["+8613800138000", "13800138000", "(010)12345678"]
+    assert views[keys[1]].to_list() == ["+8613800138000", unfolded, bracketed]

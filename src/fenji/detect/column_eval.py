@@ -6,7 +6,7 @@ of matched candidates only, numpy to place their confidences back at the matchin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -20,9 +20,10 @@ from fenji.detect.column_exprs import (
     COMPACT_FAST,
     PREPROCESS,
     as_text,
-    has_full_width,
+    full_width,
     literal_strip,
     may_change,
+    strip_bytes,
 )
 from fenji.detect.recognizer import Pattern, Recognizer
 from fenji.detect.validators_core import utf8_buffers
@@ -61,11 +62,23 @@ def view_frame(
     steps in parallel without returning to Python between them, which costs less than rewriting
     only the cells that change with several small calls. The column's bytes trim the work:
     width folding is left out when they hold nothing to fold (most columns), and a separator
-    strip over ASCII text removes the one or two characters that occur, literally, or nothing.
+    strip over ASCII text (once folded) removes the one or two characters that occur,
+    literally, or nothing.
     """
     keys = list(dict.fromkeys(keys))
     data, _ = utf8_buffers(values)
-    fold = has_full_width(data)
+    folds, folded = full_width(data)
+    fold = bool(folds.size)
+    # The strips' characters that occur in the text, as it is and once folded: over ASCII
+    # bytes only (None: other non-ASCII text, which only the regex can strip).
+    ascii_text = not data.size or data.max() < 0x80
+    foldable = ascii_text or 3 * folds.size == np.count_nonzero(data >= 0x80)
+    asked = strip_bytes(strip for _, strip in keys if strip is not None)
+    raw = {b: bool((data == b).any()) for b in asked} if foldable else {}
+    occurs = {
+        False: raw if ascii_text else None,
+        True: {b: raw[b] or bool((folded == b).any()) for b in asked} if foldable else None,
+    }
     chains = list(dict.fromkeys(steps for steps, _ in keys))
     base = {steps: f"_fenji_p{i}" for i, steps in enumerate(chains)}
     names = {key: f"_fenji_v{i}" for i, key in enumerate(keys)}
@@ -73,17 +86,19 @@ def view_frame(
     lf = lf.with_columns(_chain(steps, fold).alias(base[steps]) for steps in chains)
     return (
         lf.with_columns(
-            _stripped(pl.col(base[steps]), strip, data).alias(names[(steps, strip)])
+            _stripped(pl.col(base[steps]), strip, occurs[fold and "halfwidth" in steps]).alias(
+                names[(steps, strip)]
+            )
             for steps, strip in keys
         ),
         names,
     )
 
 
-def _stripped(view: pl.Expr, strip: str | None, data: npt.NDArray[np.uint8]) -> pl.Expr:
+def _stripped(view: pl.Expr, strip: str | None, occurs: Mapping[int, bool] | None) -> pl.Expr:
     if strip is None:
         return view
-    literals = literal_strip(data, strip)
+    literals = literal_strip(occurs, strip) if occurs is not None else None
     if literals is None:
         return view.str.replace_all(strip, "")
     for char in literals:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache, partial
 
 import numpy as np
@@ -139,16 +139,18 @@ def as_text(values: pl.Series) -> pl.Series:
 # that would change nothing are skipped, and the others rewrite only the cells they change.
 
 
-def has_full_width(data: npt.NDArray[np.uint8]) -> bool:
-    """True when UTF-8 bytes ``data`` hold a character that ``halfwidth`` folds (U+FF01..U+FF5E,
-    U+3000)."""
+def full_width(data: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint8]]:
+    """Where UTF-8 bytes ``data`` hold a character that ``halfwidth`` folds (U+FF01..U+FF5E:
+    EF BC 81..EF BD 9E; U+3000: E3 80 80), and the ASCII byte each folds to."""
     lead = np.flatnonzero(data[:-2] == 0xEF)
     second, third = data[lead + 1], data[lead + 2]
-    forms = ((second == 0xBC) & (third >= 0x81)) | ((second == 0xBD) & (third <= 0x9E))
-    if forms.any():
-        return True
+    low = (second == 0xBC) & (third >= 0x81)
+    high = (second == 0xBD) & (third <= 0x9E)
     ideo = np.flatnonzero(data[:-2] == 0xE3)
-    return bool(((data[ideo + 1] == 0x80) & (data[ideo + 2] == 0x80)).any())
+    space = ideo[(data[ideo + 1] == 0x80) & (data[ideo + 2] == 0x80)]
+    at = np.concatenate([lead[low], lead[high], space])
+    ascii_ = np.concatenate([third[low] - 0x60, third[high] - 0x20, np.full(space.size, 0x20)])
+    return at, ascii_.astype(np.uint8)
 
 
 # A cell_strip regex that is one character class, as all shipped ones are, over ASCII text is
@@ -166,17 +168,24 @@ def _class_ascii(regex: str) -> tuple[str, ...] | None:
     return tuple(ascii_chars.filter(ascii_chars.str.contains(regex)).to_list())
 
 
-def literal_strip(data: npt.NDArray[np.uint8], regex: str) -> tuple[str, ...] | None:
-    """What the ``cell_strip`` ``regex`` can remove from text whose UTF-8 bytes are ``data``,
-    after any preprocessing, as literal characters (none: nothing to strip); None when the
-    bytes cannot tell (not one class, non-ASCII text, or more than a couple of them occur)."""
+def strip_bytes(regexes: Iterable[str]) -> set[int]:
+    """The ASCII bytes ``literal_strip`` asks about for these ``cell_strip`` regexes: their
+    one-class members, in both cases (preprocessing may change case)."""
+    out: set[int] = set()
+    for regex in regexes:
+        for c in _class_ascii(regex) or ():
+            out |= {ord(c), ord(c.swapcase()[0])}
+    return out
+
+
+def literal_strip(occurs: Mapping[int, bool], regex: str) -> tuple[str, ...] | None:
+    """What the ``cell_strip`` ``regex`` can remove from ASCII text (after any preprocessing),
+    as literal characters (none: nothing to strip), given which ``strip_bytes`` ``occur`` in
+    the text; None when that cannot be told (not one class, or more than a couple occur)."""
     members = _class_ascii(regex)
-    if members is None or (data.size and data.max() >= 0x80):
+    if members is None:
         return None
-    # Preprocessing may change case: a member occurs when either of its cases does.
-    found = tuple(
-        c for c in members if (data == ord(c)).any() or (data == ord(c.swapcase()[0])).any()
-    )
+    found = tuple(c for c in members if occurs[ord(c)] or occurs[ord(c.swapcase()[0])])
     return found if len(found) <= _MAX_LITERALS else None
 
 
