@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -180,7 +181,7 @@ class TableCounter:
         if c not in self.dirty:
             self.pending[c].add(count_evidence(prep, self.guess[c], self.rs))
         self.cost[c] = time.perf_counter() - started
-        return prep
+        return replace(prep, buffers=None)  # the batch's bytes are not kept past counting
 
     def _probe_frame(
         self, extra: pl.DataFrame | None

@@ -26,7 +26,7 @@ from fenji.detect.column_exprs import (
     strip_bytes,
 )
 from fenji.detect.recognizer import Pattern, Recognizer
-from fenji.detect.validators_core import utf8_buffers
+from fenji.detect.validators_core import Buffers, utf8_buffers
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -54,7 +54,7 @@ def view_key(rec: Recognizer, cell: bool) -> ViewKey:
 
 
 def view_frame(
-    values: pl.Series, keys: Iterable[ViewKey]
+    values: pl.Series, keys: Iterable[ViewKey], buffers: Buffers | None = None
 ) -> tuple[pl.LazyFrame, dict[ViewKey, str]]:
     """A lazy frame of ``values`` with each preprocessed copy as a column, and their names.
 
@@ -63,10 +63,10 @@ def view_frame(
     only the cells that change with several small calls. The column's bytes trim the work:
     width folding is left out when they hold nothing to fold (most columns), and a separator
     strip over ASCII text (once folded) removes the one or two characters that occur,
-    literally, or nothing.
+    literally, or nothing. ``buffers``: ``values``' Arrow bytes, when the caller has them.
     """
     keys = list(dict.fromkeys(keys))
-    data, _ = utf8_buffers(values)
+    data, _ = buffers if buffers is not None else utf8_buffers(values)
     folds, folded = full_width(data)
     fold = bool(folds.size)
     # The strips' characters that occur in the text, as it is and once folded: over ASCII
@@ -217,6 +217,7 @@ def evaluate(
     cell: Sequence[tuple[Recognizer, bool]],
     text: Sequence[Recognizer] = (),
     forms: bool = False,
+    buffers: Buffers | None = None,
 ) -> tuple[dict[str, CellEval], dict[str, TextEval]]:
     """Run recognizers over a Utf8 Series in one lazy ``select``.
 
@@ -224,12 +225,13 @@ def evaluate(
     count then). Preprocessed views shared by several recognizers are computed once, the regexes
     run in parallel, and each validator sees only the compacted candidates its pattern matched.
     ``forms``: also keep each matched value's compacted form (``CellEval.forms``, null where
-    no pattern matched), which is ``canonical``'s result.
+    no pattern matched), which is ``canonical``'s result. ``buffers``: ``values``' Arrow bytes,
+    when the caller has them.
     """
     # Views (width folding, trimming, separator stripping), each computed once, and every
     # pattern's matches on them: one lazy query (see ``view_frame``).
     keys = {view_key(r, True) for r, _ in cell} | {view_key(r, False) for r in text}
-    lf, names = view_frame(values, keys)
+    lf, names = view_frame(values, keys, buffers)
     exprs: list[pl.Expr] = []
     for rec, hinted in cell:
         view = pl.col(names[view_key(rec, True)])

@@ -21,7 +21,7 @@ batches or partitions gets exactly the findings the classifier gives on the whol
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -43,7 +43,7 @@ from fenji.detect.counts_parts import (
 from fenji.detect.hints import column_hint
 from fenji.detect.probe import Flags
 from fenji.detect.recognizer import RecognizerSet
-from fenji.detect.validators_core import utf8_buffers
+from fenji.detect.validators_core import Buffers, utf8_buffers
 
 # Columns whose rows are mostly distinct are not reduced to distinct values first: counting them
 # would cost more than it saves. Decided on a slice of each batch, and where the slice is mostly
@@ -210,6 +210,7 @@ class Prepared:
     values: pl.Series
     weights: IntArray
     stats: ColumnStats
+    buffers: Buffers | None = field(default=None, compare=False)  # of ``values``, when read
 
 
 def prepare(raw: pl.Series, text: pl.Series, rs: RecognizerSet) -> Prepared:
@@ -226,10 +227,11 @@ def prepare(raw: pl.Series, text: pl.Series, rs: RecognizerSet) -> Prepared:
         values, weights = counts[text.name], counts["\x00n"].to_numpy()
     else:
         values, weights = filled_text, np.ones(len(filled_text), dtype=np.int64)
-    nchars, filled, wordy = cell_facts(values)
+    buffers = _ascii_first_buffers(values)
+    nchars, filled, wordy = _facts(values, buffers)
     if not filled.all():  # blank cells are dropped (most columns have none: no copy)
         values, weights = values.filter(pl.Series(filled)), weights[filled]
-        nchars, wordy = nchars[filled], wordy[filled]
+        nchars, wordy, buffers = nchars[filled], wordy[filled], None
     weights = weights.astype(np.int64, copy=False)
     long = nchars >= rs.settings.free_text_min_cell_chars
     prose = int(weights[long & wordy].sum())
@@ -241,7 +243,7 @@ def prepare(raw: pl.Series, text: pl.Series, rs: RecognizerSet) -> Prepared:
         chars=int((nchars * weights).sum()),
         prose=prose,
     )
-    return Prepared(values, weights, stats)
+    return Prepared(values, weights, stats, buffers)
 
 
 _SPACE = r"[\t-\r ]"  # the ASCII part of Unicode White_Space
@@ -255,9 +257,18 @@ def cell_facts(values: pl.Series) -> tuple[IntArray, BoolArray, BoolArray]:
     and needs a search only where a byte could be whitespace; other columns take one Polars
     pass for the three.
     """
-    # A column whose first cell is not ASCII is text: the Arrow buffers would not pay for it.
+    return _facts(values, _ascii_first_buffers(values))
+
+
+def _ascii_first_buffers(values: pl.Series) -> Buffers | None:
+    """The Arrow bytes of ``values``, unless its first cell is not ASCII: text, for which
+    reading them would not pay (they are read again where needed)."""
     first = values.head(1).to_list()
-    data, offsets = (None, None) if first and not first[0].isascii() else utf8_buffers(values)
+    return None if first and not first[0].isascii() else utf8_buffers(values)
+
+
+def _facts(values: pl.Series, buffers: Buffers | None) -> tuple[IntArray, BoolArray, BoolArray]:
+    data, offsets = buffers if buffers is not None else (None, None)
     if data is None or offsets is None or (data.size and data.max() >= 0x80):
         v = pl.col("v")
         n = v.str.len_chars()
@@ -293,6 +304,7 @@ def count_evidence(prep: Prepared, plan: ColumnPlan, rs: RecognizerSet) -> Evide
         prep.values,
         [(rs.by_id(r), hinted) for r, hinted in plan.cell],
         [rs.by_id(r) for r in plan.text],
+        buffers=prep.buffers,
     )
     table = (
         np.column_stack([np.where(cells[r].matched, cells[r].confidence, NO_MATCH) for r in recs])

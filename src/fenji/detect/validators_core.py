@@ -33,6 +33,7 @@ Lut = npt.NDArray[np.integer[Any]]  # 256 entries indexed by byte
 Digits = npt.NDArray[np.uint8]  # digit values by position; a non-digit is 10..255
 Block = npt.NDArray[np.uint8]  # (width, k): one row per character position
 T = TypeVar("T")
+Buffers = tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]  # UTF-8 bytes, offsets from 0
 
 # 16k candidates keep each temporary at a few hundred KB: cache-resident, and small enough that
 # numpy's allocations reuse heap memory instead of page-faulting fresh memory in on every call.
@@ -87,7 +88,7 @@ def rows_of_width(lengths: IntArray, width: int) -> IntArray:
     return np.flatnonzero(lengths == width)
 
 
-def utf8_buffers(values: pl.Series) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+def utf8_buffers(values: pl.Series) -> Buffers:
     """(UTF-8 bytes, offsets from 0) of a String series, zero-copy where Arrow allows."""
     arr = values.to_arrow()
     if isinstance(arr, pa.ChunkedArray):
