@@ -69,16 +69,7 @@ def view_frame(
     data, _ = buffers if buffers is not None else utf8_buffers(values)
     folds, folded = full_width(data)
     fold = bool(folds.size)
-    # The strips' characters that occur in the text, as it is and once folded: over ASCII
-    # bytes only (None: other non-ASCII text, which only the regex can strip).
-    ascii_text = not data.size or data.max() < 0x80
-    foldable = ascii_text or 3 * folds.size == np.count_nonzero(data >= 0x80)
-    asked = strip_bytes(strip for _, strip in keys if strip is not None)
-    raw = {b: bool((data == b).any()) for b in asked} if foldable else {}
-    occurs = {
-        False: raw if ascii_text else None,
-        True: {b: raw[b] or bool((folded == b).any()) for b in asked} if foldable else None,
-    }
+    occurs = _strip_occurrences(data, folds, folded, keys)
     chains = list(dict.fromkeys(steps for steps, _ in keys))
     base = {steps: f"_fenji_p{i}" for i, steps in enumerate(chains)}
     names = {key: f"_fenji_v{i}" for i, key in enumerate(keys)}
@@ -93,6 +84,28 @@ def view_frame(
         ),
         names,
     )
+
+
+def _strip_occurrences(
+    data: npt.NDArray[np.uint8],
+    folds: npt.NDArray[np.intp],
+    folded: npt.NDArray[np.uint8],
+    keys: Iterable[ViewKey],
+) -> dict[bool, Mapping[int, bool] | None]:
+    """Which of the strips' characters occur in the text as it is (False) and once folded
+    (True): over ASCII bytes only (None: other non-ASCII text, or no strip that a look at the
+    bytes could replace; the regex strips then)."""
+    asked = strip_bytes(strip for _, strip in keys if strip is not None)
+    if not asked:
+        return {False: None, True: None}
+    ascii_text = not data.size or data.max() < 0x80
+    if not ascii_text and 3 * folds.size != np.count_nonzero(data >= 0x80):
+        return {False: None, True: None}
+    raw = {b: bool((data == b).any()) for b in asked}
+    return {
+        False: raw if ascii_text else None,
+        True: {b: raw[b] or bool((folded == b).any()) for b in asked},
+    }
 
 
 def _stripped(view: pl.Expr, strip: str | None, occurs: Mapping[int, bool] | None) -> pl.Expr:
