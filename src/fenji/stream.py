@@ -96,8 +96,8 @@ class TableCounter:
         self.head_rows = 0
         self.kept: list[pl.DataFrame] = []  # the table probe rows so far
         self.probed = 0  # how many of ``kept`` have been probed
-        self.searching: frozenset[str] = frozenset()  # columns every probe searches as text
-        self._free: set[str] = set()  # columns whose first batch looks like free text
+        # Columns every probe searches as text: those whose first batch looks like free text.
+        self.searching: set[str] = set()
         self.cost: dict[str, float] = {}  # seconds each column took on the last batch
 
     def _probe_rows(self, height: int) -> np.ndarray | None:
@@ -152,8 +152,6 @@ class TableCounter:
                 order = sorted(batch.columns, key=lambda c: -self.cost.get(c, 0.0))
                 results = pool.map(lambda c: self._count(c, batch, texts), order)
             preps = dict(zip(order, results, strict=True))  # waits for every column
-            if first:
-                self.searching = frozenset(self._free)
             if probing is not None:
                 probing.result()
                 self._check()
@@ -232,7 +230,7 @@ class TableCounter:
         rs = self.rs
         free = _maybe_free(prep.stats, rs)
         if free:
-            self._free.add(c)
+            self.searching.add(c)
         flags = dict(cells.result()) if cells is not None else {}
         names = probe[1] if probe is not None else {}
         mine = [c, names[c]] if c in names else [c]
