@@ -10,10 +10,21 @@ Names are imported lazily so ``import fenji`` stays cheap (the CLI's ``--version
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import Any
 
 __version__ = "0.1.0"
+
+# Polars configures its own copy of jemalloc (no other allocator reads this variable) to hand
+# freed pages back to the OS within half a second to a second, and appends this variable to
+# that setting. A streamed scan then page-faulted each batch's memory in again; three seconds
+# keeps it for the next batch: half the page faults and less CPU, with the same peak memory on
+# a 2 GB CSV (decision 20). It takes effect only when fenji is imported before Polars, as the
+# CLI is; a value already set is kept.
+ALLOCATOR_ENV = "_RJEM_MALLOC_CONF"
+ALLOCATOR_CONF = "dirty_decay_ms:3000,muzzy_decay_ms:3000"
+os.environ.setdefault(ALLOCATOR_ENV, ALLOCATOR_CONF)
 
 _EXPORTS = {
     "scan": "fenji.scan",
