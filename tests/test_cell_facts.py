@@ -51,6 +51,28 @@ def test_identifier_columns_take_the_ascii_shortcut() -> None:
     assert cell_facts(pl.Series("v", [], dtype=pl.String))[0].size == 0
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(ascii_cells | ascii_words, min_size=3, max_size=30),
+    st.lists(any_cells, min_size=1, max_size=3),
+)
+def test_a_mostly_ascii_column_equals_the_definitions(ascii: list[str], wide: list[str]) -> None:
+    # A few non-ASCII cells among ASCII ones (an ASCII cell first): the bytes give the ASCII
+    # cells' facts and one Polars pass the others'.
+    values = [ascii[0], *wide, *ascii[1:]]
+    n, filled, wordy = cell_facts(pl.Series("v", values, dtype=pl.String))
+    assert (n.tolist(), filled.tolist(), wordy.tolist()) == reference(values)
+
+
+def test_full_width_digits_among_ascii_phone_numbers() -> None:
+    phones = ["13800138000", "１３８００１３８０００", "+86 138 0013 8000", "\u3000"]
+    phones.append("138-0013-8000")
+    n, filled, wordy = cell_facts(pl.Series("v", phones))
+    assert n.tolist() == [11, 11, 17, 1, 13]
+    assert filled.tolist() == [True, True, True, False, True]
+    assert wordy.tolist() == [False, True, True, True, False]
+
+
 def test_a_batch_that_repeats_beyond_its_first_rows_is_counted_by_distinct_values() -> None:
     # 1,800 distinct names in the first 2,000 rows, 2,500 in all 40,000: the slice alone would
     # keep every row, the estimate over the batch reduces them to distinct values.

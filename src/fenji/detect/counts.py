@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from fenji.detect.column_eval import BoolArray, IntArray, TextEval, evaluate
@@ -254,8 +255,9 @@ def cell_facts(values: pl.Series) -> tuple[IntArray, BoolArray, BoolArray]:
     White_Space, which ``str.strip_chars`` trims); wordy, with a space or a non-ASCII character.
 
     An all-ASCII column (identifiers, codes, dates) takes its lengths from the Arrow offsets,
-    and needs a search only where a byte could be whitespace; other columns take one Polars
-    pass for the three.
+    and needs a search only where a byte could be whitespace; a mostly ASCII one (phone numbers,
+    a few in full-width digits) does so too, with one Polars pass over its other cells; text
+    takes one Polars pass for the three.
     """
     return _facts(values, _ascii_first_buffers(values))
 
@@ -269,27 +271,58 @@ def _ascii_first_buffers(values: pl.Series) -> Buffers | None:
 
 def _facts(values: pl.Series, buffers: Buffers | None) -> tuple[IntArray, BoolArray, BoolArray]:
     data, offsets = buffers if buffers is not None else (None, None)
-    if data is None or offsets is None or (data.size and data.max() >= 0x80):
-        v = pl.col("v")
-        n = v.str.len_chars()
-        facts = pl.DataFrame({"v": values}).select(
-            n.alias("n"),
-            (v.str.strip_chars().str.len_bytes() > 0).alias("f"),
-            ((v.str.len_bytes() != n) | v.str.contains(_SPACE)).alias("w"),
-        )
-        return (
-            facts["n"].to_numpy().astype(np.int64),
-            facts["f"].to_numpy(),
-            facts["w"].to_numpy(),
-        )
+    if data is None or offsets is None:
+        return _polars_facts(values)
+    if not data.size or data.max() < 0x80:
+        return _ascii_facts(values, data, offsets)
+    # Mostly ASCII (identifiers with a few full-width cells): the Polars pass only over the
+    # cells holding a non-ASCII byte, the offsets for the rest.
+    rows = np.flatnonzero(_any_per_cell(data >= 0x80, offsets))
+    if 2 * rows.size > len(values):
+        return _polars_facts(values)
+    nchars, filled, wordy = _ascii_facts(values, data, offsets)
+    nchars[rows], filled[rows], wordy[rows] = _polars_facts(values.gather(rows))
+    return nchars, filled, wordy
+
+
+def _polars_facts(values: pl.Series) -> tuple[IntArray, BoolArray, BoolArray]:
+    v = pl.col("v")
+    n = v.str.len_chars()
+    facts = pl.DataFrame({"v": values}).select(
+        n.alias("n"),
+        (v.str.strip_chars().str.len_bytes() > 0).alias("f"),
+        ((v.str.len_bytes() != n) | v.str.contains(_SPACE)).alias("w"),
+    )
+    return (
+        facts["n"].to_numpy().astype(np.int64),
+        facts["f"].to_numpy(),
+        facts["w"].to_numpy(),
+    )
+
+
+def _ascii_facts(
+    values: pl.Series, data: npt.NDArray[np.uint8], offsets: IntArray
+) -> tuple[IntArray, BoolArray, BoolArray]:
+    """The facts of ASCII cells from their bytes (cells holding other bytes get wrong ones)."""
     nchars = np.diff(offsets).astype(np.int64)
     filled = nchars > 0
+    wordy = np.zeros(len(nchars), dtype=bool)
     if not data.size or not (data <= 0x20).any():  # no byte is whitespace
-        return nchars, filled, np.zeros(len(nchars), dtype=bool)
-    wordy = values.str.contains(_SPACE).to_numpy()
+        return nchars, filled, wordy
+    wordy = _any_per_cell(((data - np.uint8(9)) <= 4) | (data == 0x20), offsets)  # _SPACE
     rows = np.flatnonzero(wordy)  # only these can be all whitespace
     filled[rows] = values.gather(rows).str.strip_chars().str.len_bytes().to_numpy() > 0
     return nchars, filled, wordy
+
+
+def _any_per_cell(hits: BoolArray, offsets: IntArray) -> BoolArray:
+    """Per cell, whether any of its bytes is a hit (``hits`` per byte, ``offsets`` from 0)."""
+    out = np.zeros(len(offsets) - 1, dtype=bool)
+    filled = offsets[1:] > offsets[:-1]
+    starts = offsets[:-1][filled]  # an empty cell's segment would be one byte of the next
+    if starts.size:
+        out[filled] = np.logical_or.reduceat(hits, starts)
+    return out
 
 
 def count_evidence(prep: Prepared, plan: ColumnPlan, rs: RecognizerSet) -> Evidence:

@@ -145,7 +145,9 @@ class Signatures:
 
 def group_signatures(recs: tuple[str, ...], table: FloatArray, weights: IntArray) -> Signatures:
     """Group equal rows (dropping rows that match nothing), sorted lexicographically."""
-    keep = (table != NO_MATCH).any(axis=1) if table.shape[1] else np.zeros(len(table), bool)
+    keep = np.zeros(len(table), bool)
+    for j in range(table.shape[1]):  # column by column: any(axis=1) over a few columns is slow
+        keep |= table[:, j] != NO_MATCH
     if not keep.all():
         table, weights = table[keep], weights[keep]
     if len(table) == 0:
