@@ -102,8 +102,9 @@ def throughput(args: argparse.Namespace, data: Path) -> dict[str, float]:
     df = pl.read_csv(path, infer_schema=False)
     mb, rows = text_megabytes(df), df.height
     head = df.head(args.presidio_rows)
-    # Peak memory and detections from one run of each, times from runs alternating in one
-    # warm process (so a busy neighbour on a shared machine slows both alike).
+    # Peak memory and detections from one run of each, times from runs taking turns in one
+    # warm process (so a busy neighbour on a shared machine slows each alike; the order turns
+    # each round, so none always runs right after another).
     fenji = child("scan", str(path), "--sample", "all", "--repeat", "1")
     floor = child("floor", str(path), "--repeat", "1")
     # Presidio in this environment runs in the same alternation (another one: on its own).
@@ -134,7 +135,7 @@ def throughput(args: argparse.Namespace, data: Path) -> dict[str, float]:
         print(
             f"  Presidio, patterns only      {t_peer:7.2f} s {rate:7.2f}"
             f" MB/s  (first {peer['rows']:,} rows: median {peer['seconds']:.1f} s of"
-            f" {len(peer['times'])} runs{', alternating with fenji' if beside else ''},"
+            f" {len(peer['times'])} runs{', in turns with fenji' if beside else ''},"
             f" time scaled x{scale:.0f})"
         )
         out["fenji_vs_presidio"] = (mb / t_fenji) / (peer["megabytes"] / peer["seconds"])

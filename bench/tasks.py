@@ -97,7 +97,9 @@ def floor_task(path: Path, repeat: int) -> dict[str, Any]:
 def pair_task(path: Path, repeat: int, presidio_rows: int = 0) -> dict[str, Any]:
     """fenji's full-column scan and the floor (and, with ``presidio_rows``, Presidio over that
     many rows), alternating in one warm process: on a shared machine their ratios then do not
-    depend on when each ran."""
+    depend on when each ran. The order turns each round, so that no tool always runs right
+    after another: whatever runs after Presidio's single-threaded second and a half finds the
+    second core idle and its caches cold, about 10 % slower (decision 19)."""
     from bench import presidio_bench
     from fenji.scan import ScanOptions, scan
 
@@ -110,13 +112,21 @@ def pair_task(path: Path, repeat: int, presidio_rows: int = 0) -> dict[str, Any]
     floor: list[float] = []
     presidio: list[float] = []
     out: dict[str, Any] = {}
-    for _ in range(repeat):
-        fenji += _timed(lambda: scan([str(path)], opts, key=key), 1)[0]
-        floor += floor_task(path, 1)["times"]
-        if peer is not None:
-            seconds, nbytes, found = presidio_bench.run_once(*peer)
-            presidio.append(seconds)
-            out["presidio"] = presidio_bench.result(len(peer[0]), presidio, nbytes, found)
+
+    def run_presidio() -> None:
+        assert peer is not None
+        seconds, nbytes, found = presidio_bench.run_once(*peer)
+        presidio.append(seconds)
+        out["presidio"] = presidio_bench.result(len(peer[0]), presidio, nbytes, found)
+
+    tools: list[Callable[[], Any]] = [
+        lambda: fenji.extend(_timed(lambda: scan([str(path)], opts, key=key), 1)[0]),
+        lambda: floor.extend(floor_task(path, 1)["times"]),
+    ] + ([run_presidio] if peer is not None else [])
+    for round_ in range(repeat):
+        turn = round_ % len(tools)
+        for tool in tools[turn:] + tools[:turn]:
+            tool()
     return {"times": fenji, "floor_times": floor, **out}
 
 
