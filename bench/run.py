@@ -103,8 +103,8 @@ def throughput(args: argparse.Namespace, data: Path) -> dict[str, float]:
     mb, rows = text_megabytes(df), df.height
     head = df.head(args.presidio_rows)
     # Peak memory and detections from one run of each, times from runs taking turns in one
-    # warm process (so a busy neighbour on a shared machine slows each alike; the order turns
-    # each round, so none always runs right after another).
+    # warm process (so a busy neighbour on a shared machine slows each alike; each timed run
+    # follows an untimed one of the same tool, so none is timed right after another).
     fenji = child("scan", str(path), "--sample", "all", "--repeat", "1")
     floor = child("floor", str(path), "--repeat", "1")
     # Presidio in this environment runs in the same alternation (another one: on its own).

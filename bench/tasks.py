@@ -96,38 +96,40 @@ def floor_task(path: Path, repeat: int) -> dict[str, Any]:
 
 def pair_task(path: Path, repeat: int, presidio_rows: int = 0) -> dict[str, Any]:
     """fenji's full-column scan and the floor (and, with ``presidio_rows``, Presidio over that
-    many rows), alternating in one warm process: on a shared machine their ratios then do not
-    depend on when each ran. The order turns each round, so that no tool always runs right
-    after another: whatever runs after Presidio's single-threaded second and a half finds the
-    second core idle and its caches cold, about 10 % slower (decision 19)."""
+    many rows), taking turns in one warm process: on a shared machine their ratios then do not
+    depend on when each ran. Each timed run follows an untimed run of the same tool, so that
+    none is timed right after another: what runs after Presidio's single-threaded second and a
+    half finds the second core idle and its caches cold, about 10 % slower (decision 19)."""
     from bench import presidio_bench
     from fenji.scan import ScanOptions, scan
 
     opts = ScanOptions(sample=None, individuals=False)
     key = b"bench-key-0123456789"
-    scan([str(path)], opts, key=key)  # warm-up: recognizers, lookup tables, regex caches
-    floor_task(path, 1)
     peer = presidio_bench.setup(path, presidio_rows) if presidio_rows else None
     fenji: list[float] = []
     floor: list[float] = []
     presidio: list[float] = []
-    out: dict[str, Any] = {}
+    seen: dict[str, Any] = {}  # Presidio's bytes analysed and detections (the same every run)
 
-    def run_presidio() -> None:
+    def run_presidio() -> float:
         assert peer is not None
-        seconds, nbytes, found = presidio_bench.run_once(*peer)
-        presidio.append(seconds)
-        out["presidio"] = presidio_bench.result(len(peer[0]), presidio, nbytes, found)
+        seconds, seen["nbytes"], seen["found"] = presidio_bench.run_once(*peer)
+        return seconds
 
-    tools: list[Callable[[], Any]] = [
-        lambda: fenji.extend(_timed(lambda: scan([str(path)], opts, key=key), 1)[0]),
-        lambda: floor.extend(floor_task(path, 1)["times"]),
-    ] + ([run_presidio] if peer is not None else [])
-    for round_ in range(repeat):
-        turn = round_ % len(tools)
-        for tool in tools[turn:] + tools[:turn]:
-            tool()
-    return {"times": fenji, "floor_times": floor, **out}
+    tools: list[tuple[list[float], Callable[[], float]]] = [
+        (fenji, lambda: _timed(lambda: scan([str(path)], opts, key=key), 1)[0][0]),
+        (floor, lambda: float(floor_task(path, 1)["times"][0])),
+    ] + ([(presidio, run_presidio)] if peer is not None else [])
+    for _ in range(repeat):
+        for times, run in tools:
+            run()  # untimed: the same tool warms up the cores and caches
+            times.append(run())
+    out: dict[str, Any] = {"times": fenji, "floor_times": floor}
+    if peer is not None:
+        out["presidio"] = presidio_bench.result(
+            len(peer[0]), presidio, seen["nbytes"], seen["found"]
+        )
+    return out
 
 
 def read_task(path: Path, repeat: int) -> dict[str, Any]:
