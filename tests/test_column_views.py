@@ -107,13 +107,16 @@ def test_phone_compaction_from_bytes_keeps_country_codes_in_view() -> None:
 
 STRIP_CELLS = st.text(alphabet=st.sampled_from("138 0-()aAzZ.·•张\u3000\xa0１（\t"), max_size=10)
 ASCII_STRIP_CELLS = st.text(alphabet=st.sampled_from("1380 -aAzZ()."), max_size=10)
+UNSPACED_CELLS = st.text(alphabet=st.sampled_from("1380-aAzZ().\x7f"), max_size=10)
 STRIPS = [r"[\s-]", r"[\s\-()]", r"\s", r"[\s\-·•.]", r"[a]", r"[Z]", r"\s+"]
 CHAINS = [("halfwidth", "trim"), ("trim",), ("halfwidth", "trim", "upper"), ("trim", "lower")]
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(STRIP_CELLS | st.none(), max_size=30) | st.lists(ASCII_STRIP_CELLS, max_size=30),
+    st.lists(STRIP_CELLS | st.none(), max_size=30)
+    | st.lists(ASCII_STRIP_CELLS, max_size=30)
+    | st.lists(UNSPACED_CELLS | st.none(), max_size=30),
     st.lists(st.tuples(st.sampled_from(CHAINS), st.sampled_from([*STRIPS, None])), min_size=1,
              max_size=4),
 )

@@ -63,18 +63,24 @@ def view_frame(
     only the cells that change with several small calls. The column's bytes trim the work:
     width folding is left out when they hold nothing to fold (most columns), and a separator
     strip over ASCII text (once folded) removes the one or two characters that occur,
-    literally, or nothing. ``buffers``: ``values``' Arrow bytes, when the caller has them.
+    literally, or nothing; trimming is left out of ASCII text without whitespace. ``buffers``:
+    ``values``' Arrow bytes, when the caller has them.
     """
     keys = list(dict.fromkeys(keys))
     data, _ = buffers if buffers is not None else utf8_buffers(values)
     folds, folded = full_width(data)
     fold = bool(folds.size)
     occurs = _strip_occurrences(data, folds, folded, keys)
+    # Steps that change no cell are left out: width folding without full-width bytes, and
+    # trimming ASCII text without a whitespace byte (other whitespace needs a non-ASCII byte).
+    idle = set() if fold else {"halfwidth"}
+    if not data.size or (data.max() < 0x80 and not (data <= 0x20).any()):
+        idle.add("trim")
     chains = list(dict.fromkeys(steps for steps, _ in keys))
     base = {steps: f"_fenji_p{i}" for i, steps in enumerate(chains)}
     names = {key: f"_fenji_v{i}" for i, key in enumerate(keys)}
     lf = values.rename("_fenji_x").to_frame().lazy()
-    lf = lf.with_columns(_chain(steps, fold).alias(base[steps]) for steps in chains)
+    lf = lf.with_columns(_chain(steps, idle).alias(base[steps]) for steps in chains)
     return (
         lf.with_columns(
             _stripped(pl.col(base[steps]), strip, occurs[fold and "halfwidth" in steps]).alias(
@@ -119,10 +125,10 @@ def _stripped(view: pl.Expr, strip: str | None, occurs: Mapping[int, bool] | Non
     return view
 
 
-def _chain(steps: tuple[str, ...], fold: bool) -> pl.Expr:
+def _chain(steps: tuple[str, ...], idle: set[str]) -> pl.Expr:
     expr = pl.col("_fenji_x")
     for step in steps:
-        if step != "halfwidth" or fold:
+        if step not in idle:
             expr = PREPROCESS[step](expr)
     return expr
 
