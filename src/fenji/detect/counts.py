@@ -318,10 +318,10 @@ def _ascii_facts(
 def _any_per_cell(hits: BoolArray, offsets: IntArray) -> BoolArray:
     """Per cell, whether any of its bytes is a hit (``hits`` per byte, ``offsets`` from 0)."""
     out = np.zeros(len(offsets) - 1, dtype=bool)
-    filled = offsets[1:] > offsets[:-1]
-    starts = offsets[:-1][filled]  # an empty cell's segment would be one byte of the next
+    nonempty = offsets[1:] > offsets[:-1]
+    starts = offsets[:-1][nonempty]  # an empty cell's segment would be one byte of the next
     if starts.size:
-        out[filled] = np.logical_or.reduceat(hits, starts)
+        out[nonempty] = np.logical_or.reduceat(hits, starts)
     return out
 
 
