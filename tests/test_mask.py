@@ -45,7 +45,10 @@ def test_nulls_and_empty_values_stay_null() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    value=st.text(min_size=1, max_size=30).filter(lambda v: v.strip("*").strip() != ""),
+    # No stars in the value: "0*" masks to itself, as the hidden part was a star already.
+    value=st.text(st.characters(exclude_characters="*"), min_size=1, max_size=30).filter(
+        lambda v: v.strip() != ""
+    ),
     info_type=st.sampled_from(sorted(INFO_TYPES)),
 )
 def test_a_masked_value_never_shows_the_whole_value(value: str, info_type: str) -> None:

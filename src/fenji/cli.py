@@ -7,8 +7,11 @@ that could not be read (the message names it; the other sources are still scanne
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
+from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -16,43 +19,81 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from fenji import __version__
-from fenji.cli_catalogue import app as catalogue_app
-from fenji.cli_check import check_command, rules_app
-from fenji.cli_compute import compute_app
-from fenji.cli_deid import deidentify_command, risk_command
-from fenji.cli_exports import exports_app
-from fenji.cli_packs import app as packs_app
-from fenji.cli_records import consent_app, incident_app, records_app, rights_app
-from fenji.cli_redact import redact_command
 from fenji.errors import FenjiError, InputError
 from fenji.individuals import hmac_key
 from fenji.model import ScanResult
 from fenji.scan import ScanOptions
 
-app = typer.Typer(
+cli = typer.Typer(
     name="fenji",
     help="Discover, classify and grade personal information (PIPL, DSL, GDPR).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(packs_app, name="packs", help="List, show and validate classification packs.")
-app.add_typer(catalogue_app, name="catalogue", help="Browse the scan catalogue.")
-app.add_typer(rules_app, name="rules", help="List and explain policy rules.")
-app.add_typer(exports_app, name="exports", help="Record performed exports; yearly totals.")
-app.add_typer(consent_app, name="consent", help="Consent ledger: record, withdraw, status.")
-app.add_typer(rights_app, name="rights", help="Data-subject rights requests.")
-app.add_typer(incident_app, name="incident", help="Incidents and their notice clocks.")
-app.add_typer(records_app, name="records", help="Tamper-evident record log: verify, prove.")
-app.add_typer(compute_app, name="compute", help="Privacy computing: PSI, joint stats, training.")
-app.command("check", help="Decide what the law allows for a processing activity.")(check_command)
-app.command("deidentify", help="De-identify a table with a profile or --auto.")(
-    deidentify_command
-)
-app.command("redact", help="Redact PI in a text file or stdin (mask, tag or pseudonym).")(
-    redact_command
-)
-app.command("risk", help="Measure re-identification risk (k, l, prosecutor ...).")(risk_command)
+
+# The other commands, each imported when it is asked for (module, attribute, a group of
+# commands or one, help): most pull in libraries `fenji scan` never needs, which made up about
+# a third of the command's start-up. ``app`` (and ``--help``) has them all.
+COMMANDS: dict[str, tuple[str, str, bool, str]] = {
+    "packs": ("fenji.cli_packs", "app", True, "List, show and validate classification packs."),
+    "catalogue": ("fenji.cli_catalogue", "app", True, "Browse the scan catalogue."),
+    "rules": ("fenji.cli_check", "rules_app", True, "List and explain policy rules."),
+    "exports": (
+        "fenji.cli_exports", "exports_app", True, "Record performed exports; yearly totals."
+    ),
+    "consent": (
+        "fenji.cli_records", "consent_app", True, "Consent ledger: record, withdraw, status."
+    ),
+    "rights": ("fenji.cli_records", "rights_app", True, "Data-subject rights requests."),
+    "incident": (
+        "fenji.cli_records", "incident_app", True, "Incidents and their notice clocks."
+    ),
+    "records": (
+        "fenji.cli_records", "records_app", True, "Tamper-evident record log: verify, prove."
+    ),
+    "compute": (
+        "fenji.cli_compute", "compute_app", True, "Privacy computing: PSI, joint stats, training."
+    ),
+    "check": (
+        "fenji.cli_check", "check_command", False,
+        "Decide what the law allows for a processing activity.",
+    ),
+    "deidentify": (
+        "fenji.cli_deid", "deidentify_command", False,
+        "De-identify a table with a profile or --auto.",
+    ),
+    "redact": (
+        "fenji.cli_redact", "redact_command", False,
+        "Redact PI in a text file or stdin (mask, tag or pseudonym).",
+    ),
+    "risk": (
+        "fenji.cli_deid", "risk_command", False,
+        "Measure re-identification risk (k, l, prosecutor ...).",
+    ),
+}
+_added: set[str] = set()
+
+
+def with_commands(names: Iterable[str]) -> typer.Typer:
+    """The command line with the named ``COMMANDS`` added (once each) beside ``scan``."""
+    for name in names:
+        if name not in _added:
+            module, attribute, group, help_text = COMMANDS[name]
+            target = getattr(import_module(module), attribute)
+            if group:
+                cli.add_typer(target, name=name, help=help_text)
+            else:
+                cli.command(name, help=help_text)(target)
+            _added.add(name)
+    return cli
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the whole command line, for tests and programs that embed it
+        return with_commands(COMMANDS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 err_console = Console(stderr=True, soft_wrap=True)  # one error = one line
 
@@ -75,7 +116,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@cli.callback()
 def main_callback(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
@@ -96,7 +137,7 @@ def _parse_sample(value: str) -> int | None:
     return n
 
 
-@app.command("scan")
+@cli.command("scan")
 def scan_command(
     targets: list[str] = typer.Argument(
         ..., help="Files, directories or database URLs (sqlite:///, postgresql://, mysql+pymysql://)."
@@ -225,8 +266,18 @@ def _quiet_hook(_source: str, _table: str) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: adds only the command asked for (all of them for help or a
+    name that is none of them, so that the message can list them)."""
+    args = sys.argv[1:]
+    words = [arg for arg in args if not arg.startswith("-")]
+    first = words[0] if words else None
+    if first in COMMANDS:
+        names: Iterable[str] = [first]
+    elif first == "scan" or (first is None and "--version" in args):
+        names = []
+    else:
+        names = COMMANDS
+    with_commands(names)()
 
 
 if __name__ == "__main__":
