@@ -59,4 +59,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) $(SPU_VENV) demo-data demo-out demo-report.html .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SPU_VENV) demo-data demo-out demo-compute demo-report.html .pytest_cache .mypy_cache .ruff_cache
