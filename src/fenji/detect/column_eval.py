@@ -70,11 +70,12 @@ def view_frame(
     data, _ = buffers if buffers is not None else utf8_buffers(values)
     folds, folded = full_width(data)
     fold = bool(folds.size)
-    occurs = _strip_occurrences(data, folds, folded, keys)
+    ascii_text = not data.size or bool(data.max() < 0x80)
+    occurs = _strip_occurrences(data, ascii_text, folds, folded, keys)
     # Steps that change no cell are left out: width folding without full-width bytes, and
     # trimming ASCII text without a whitespace byte (other whitespace needs a non-ASCII byte).
     idle = set() if fold else {"halfwidth"}
-    if not data.size or (data.max() < 0x80 and not (data <= 0x20).any()):
+    if ascii_text and not (data <= 0x20).any():
         idle.add("trim")
     chains = list(dict.fromkeys(steps for steps, _ in keys))
     base = {steps: f"_fenji_p{i}" for i, steps in enumerate(chains)}
@@ -94,17 +95,18 @@ def view_frame(
 
 def _strip_occurrences(
     data: npt.NDArray[np.uint8],
+    ascii_text: bool,
     folds: npt.NDArray[np.intp],
     folded: npt.NDArray[np.uint8],
     keys: Iterable[ViewKey],
 ) -> dict[bool, Mapping[int, bool] | None]:
     """Which of the strips' characters occur in the text as it is (False) and once folded
     (True): over ASCII bytes only (None: other non-ASCII text, or no strip that a look at the
-    bytes could replace; the regex strips then)."""
+    bytes could replace; the regex strips then). ``ascii_text``: no byte of ``data`` is
+    non-ASCII."""
     asked = strip_bytes(strip for _, strip in keys if strip is not None)
     if not asked:
         return {False: None, True: None}
-    ascii_text = not data.size or data.max() < 0x80
     if not ascii_text and 3 * folds.size != np.count_nonzero(data >= 0x80):
         return {False: None, True: None}
     raw = {b: bool((data == b).any()) for b in asked}
